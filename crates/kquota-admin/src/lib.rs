@@ -1,0 +1,1 @@
+//! kquota-admin (skeleton; filled in by its issue).

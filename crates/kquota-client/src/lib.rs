@@ -1,0 +1,1 @@
+//! kquota-client (skeleton; filled in by its issue).

@@ -1,0 +1,1 @@
+//! kquota-iam (skeleton; filled in by its issue).

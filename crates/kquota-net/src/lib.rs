@@ -1,0 +1,1 @@
+//! kquota-net (skeleton; filled in by its issue).

@@ -1,0 +1,1 @@
+//! kquota-testkit (skeleton; filled in by its issue).

@@ -1,1 +1,53 @@
-//! kquota-iam (skeleton; filled in by its issue).
+//! Amazon MSK IAM authentication for kquota.
+//!
+//! On MSK with IAM access control the principal a broker sees is the caller's IAM identity, for
+//! an assumed role `arn:aws:sts::<account>:assumed-role/<role>/<role-session-name>`, and client
+//! quotas are keyed on that principal plus the client-id. This crate produces what the broker
+//! verifies:
+//!
+//! - the **OAUTHBEARER token** of the official AWS signer libraries ([`oauth_token`]): a SigV4
+//!   presigned `kafka-cluster:Connect` URL, base64url without padding, byte for byte what
+//!   `aws-msk-iam-sasl-signer-python` emits for the same inputs and User-Agent;
+//! - the **AWS_MSK_IAM payload** of the Java `IAMLoginModule` ([`msk_iam_payload`]) and the check
+//!   of the broker's reply ([`check_msk_iam_reply`]);
+//! - **credentials** ([`Credentials`], [`CredentialsProvider`], [`CachedCredentials`] with a
+//!   15-minute refresh margin) and, with the `aws-sdk` feature, the AWS default chain, profiles,
+//!   STS AssumeRole, identity secrets from Secrets Manager and `whoami` (`aws` module);
+//! - **configuration** from Java client properties or flags ([`IamConfig`]).
+//!
+//! The signing core is pure (no I/O) and needs neither the AWS SDK nor kquota-net.
+//!
+//! ```
+//! use std::time::{Duration, UNIX_EPOCH};
+//! use kquota_iam::{oauth_token, Credentials, SignOptions};
+//!
+//! let creds = Credentials::new("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", None, None)?;
+//! let opts = SignOptions::new("us-east-1")
+//!     .signing_time(UNIX_EPOCH + Duration::from_secs(1_705_322_096))
+//!     .user_agent("aws-msk-iam-sasl-signer-python/1.0.2");
+//! let token = oauth_token(&creds, &opts)?;
+//! assert_eq!(token.token().len(), 516);
+//! # Ok::<(), kquota_iam::IamError>(())
+//! ```
+//!
+//! Secrets (secret key, session token, token, signature) never appear in `Debug`, `Display`,
+//! errors or logs.
+
+#![deny(rust_2018_idioms, unsafe_code, rustdoc::broken_intra_doc_links)]
+#![warn(missing_docs, missing_debug_implementations)]
+
+mod credentials;
+mod error;
+mod region;
+mod sign;
+
+pub use credentials::{
+    BoxFuture, CachedCredentials, Credentials, CredentialsProvider, StaticCredentials,
+    DEFAULT_REFRESH_MARGIN,
+};
+pub use error::IamError;
+pub use region::{is_region_name, region_from_broker_host};
+pub use sign::{
+    check_msk_iam_reply, default_user_agent, msk_iam_payload, oauth_token, MskIamReply,
+    SignOptions, SignedPayload, SignedToken, ACTION, MAX_EXPIRY, MSK_IAM_VERSION, SERVICE,
+};

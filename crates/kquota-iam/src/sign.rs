@@ -46,6 +46,16 @@ fn enc(s: &str) -> impl fmt::Display + '_ {
     utf8_percent_encode(s, RFC3986)
 }
 
+/// `application/x-www-form-urlencoded` as Python's `urlencode` (`quote_plus`) does it: RFC 3986
+/// escaping, except a space becomes `+`. The official Python signer appends the (unsigned)
+/// User-Agent this way.
+fn form_enc(s: &str) -> String {
+    s.split(' ')
+        .map(|part| enc(part).to_string())
+        .collect::<Vec<_>>()
+        .join("+")
+}
+
 /// Inputs of a signature other than the credentials.
 ///
 /// ```
@@ -351,7 +361,7 @@ fn oauth_url(creds: &Credentials, opts: &SignOptions) -> Result<(String, Presign
     url.push_str(&format!(
         "&X-Amz-Signature={}&User-Agent={}",
         enc(&p.signature),
-        enc(&opts.user_agent)
+        form_enc(&opts.user_agent)
     ));
     Ok((url, p))
 }

@@ -27,6 +27,7 @@ pub(crate) struct PendingRecord {
     pub record: ProducerRecord,
     pub timestamp: i64,
     pub size: usize,
+    #[allow(dead_code)] // held for its Drop: frees the buffer bytes when the record settles
     pub reservation: Reservation,
     pub done: Option<Completion>,
 }

@@ -11,14 +11,18 @@
 #![deny(rust_2018_idioms, unsafe_code)]
 #![warn(missing_docs, missing_debug_implementations)]
 
-#[allow(dead_code)] // used by the producer (in progress)
 pub(crate) mod accumulator;
 pub mod buffer;
 pub mod compression;
+pub mod consumer;
 pub mod error;
+pub mod group;
 pub mod metrics;
 pub mod partitioner;
+pub mod producer;
 mod types;
 
+pub use consumer::{Consumer, ConsumerConfig, OffsetReset};
 pub use error::ClientError;
+pub use producer::{Acks, DeliveryFuture, Producer, ProducerConfig};
 pub use types::{ConsumerRecord, ProducerRecord, RecordMetadata, TopicPartition};

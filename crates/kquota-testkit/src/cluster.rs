@@ -1039,6 +1039,7 @@ fn log_cause(text: &str) -> Option<String> {
 }
 
 fn clip(s: &str) -> String {
+    let s = s.strip_prefix("Exception in thread \"main\" ").unwrap_or(s);
     if s.chars().count() > 400 {
         let mut t: String = s.chars().take(400).collect();
         t.push_str("...");

@@ -36,10 +36,21 @@
 #![deny(rust_2018_idioms, unsafe_code, rustdoc::broken_intra_doc_links)]
 #![warn(missing_docs, missing_debug_implementations)]
 
+#[cfg(feature = "clap")]
+mod args;
+#[cfg(feature = "aws-sdk")]
+pub mod aws;
+mod config;
 mod credentials;
 mod error;
 mod region;
 mod sign;
+mod signer;
+
+#[cfg(feature = "clap")]
+pub use args::{IamArgs, MechanismArg};
+pub use config::{IamConfig, IamMechanism};
+pub use signer::MskSigner;
 
 pub use credentials::{
     BoxFuture, CachedCredentials, Credentials, CredentialsProvider, StaticCredentials,

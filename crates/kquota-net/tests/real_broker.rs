@@ -327,3 +327,107 @@ async fn explicit_versions_and_version_errors() {
     assert!(matches!(e, Error::UnsupportedVersion { .. }), "{e:?}");
     cluster.close().await;
 }
+
+#[path = "support/proxy.rs"]
+mod proxy;
+
+async fn set_request_quota(admin: &Cluster, client_id: &str, value: Option<f64>) {
+    use kafka_protocol::messages::alter_client_quotas_request::{EntityData, EntryData, OpData};
+    let op = OpData::default()
+        .with_key("request_percentage".into())
+        .with_value(value.unwrap_or(0.0))
+        .with_remove(value.is_none());
+    let entry = EntryData::default()
+        .with_entity(vec![EntityData::default()
+            .with_entity_type("client-id".into())
+            .with_entity_name(Some(
+                kafka_protocol::protocol::StrBytes::from_string(client_id.to_owned()),
+            ))])
+        .with_ops(vec![op]);
+    let r = admin
+        .send(
+            Target::Any,
+            AlterClientQuotasRequest::default().with_entries(vec![entry]),
+        )
+        .await
+        .unwrap();
+    for e in &r.body.entries {
+        assert_eq!(e.error_code, 0, "{:?}", e.error_message);
+    }
+}
+
+/// A client under a tiny request quota waits out every throttle: measured on the wire (through
+/// a timestamping proxy), the next request after a throttled response comes at least
+/// `throttle_time_ms` later.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn throttled_client_waits_out_each_throttle_on_the_wire() {
+    let k = shared();
+    let bootstrap = k.bootstrap(Listener::Plaintext);
+    let admin = Cluster::connect(ClientConfig::new([bootstrap.clone()]))
+        .await
+        .unwrap();
+    let client_id = "kquota-net-throttle-test";
+    set_request_quota(&admin, client_id, Some(0.01)).await;
+
+    let proxy = proxy::Proxy::start(bootstrap.clone()).await;
+    let cfg = ClientConfig::new([proxy.addr.clone()]).client_id(client_id);
+    let conn = BrokerConnection::connect(&proxy.addr, 1, &cfg)
+        .await
+        .unwrap();
+    let mut throttled = Vec::new();
+    let started = std::time::Instant::now();
+    while throttled.len() < 3 && started.elapsed() < Duration::from_secs(60) {
+        let r = conn
+            .send(&MetadataRequest::default().with_topics(None))
+            .await
+            .unwrap();
+        assert!(r.api_version >= 6, "KIP-219 version");
+        if r.throttle_time_ms > 0 {
+            throttled.push(r.throttle_time_ms);
+        }
+    }
+    // One more request, so the last throttle has a successor on the wire.
+    conn.send(&MetadataRequest::default().with_topics(Some(vec![])))
+        .await
+        .unwrap();
+    set_request_quota(&admin, client_id, None).await;
+    assert!(
+        throttled.len() >= 3,
+        "the tiny quota never throttled: {throttled:?}"
+    );
+
+    let seen = proxy.seen.lock().unwrap().clone();
+    let version = conn.pick_version::<MetadataRequest>().unwrap();
+    let mut checked = Vec::new();
+    for (i, s) in seen.iter().enumerate() {
+        if s.dir != proxy::Dir::Response {
+            continue;
+        }
+        // Connection set-up (ApiVersions) responses do not decode as Metadata: skip them.
+        let Ok((_, body)) =
+            kquota_net::frame::decode_response::<MetadataResponse>(s.frame.clone(), version)
+        else {
+            continue;
+        };
+        if body.throttle_time_ms <= 0 {
+            continue;
+        }
+        // The very last response may be throttled too, with nothing sent after it.
+        let Some(next) = seen[i + 1..].iter().find(|n| n.dir == proxy::Dir::Request) else {
+            continue;
+        };
+        let gap = next.at.duration_since(s.at);
+        assert!(
+            gap >= Duration::from_millis(body.throttle_time_ms as u64),
+            "gap {gap:?} < throttle {} ms",
+            body.throttle_time_ms
+        );
+        checked.push((body.throttle_time_ms, gap));
+    }
+    assert!(
+        checked.len() >= 3,
+        "{checked:?} vs client view {throttled:?}"
+    );
+    eprintln!("throttle -> gap on the wire: {checked:?}");
+    admin.close().await;
+}

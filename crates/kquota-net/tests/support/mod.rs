@@ -1,0 +1,2 @@
+pub mod fake_broker;
+pub mod proxy;

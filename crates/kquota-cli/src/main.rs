@@ -1,1 +1,120 @@
-fn main() {}
+//! `kquota`: Kafka client quotas from one small static binary.
+//!
+//! Adding a command: create `src/cmd/<name>.rs` with `pub struct <Name>Args` (clap::Args) and
+//! `pub async fn run(args: <Name>Args) -> anyhow::Result<()>`, add `pub mod <name>;` to
+//! `src/cmd/mod.rs`, one variant to [`Command`] and one arm to [`dispatch`]. Connect with
+//! `#[command(flatten)] connect: connect::ConnectArgs` so every command takes the same flags.
+//! Classify errors with `exit::usage/broker/connection` to get the documented exit codes.
+
+mod backend;
+mod cmd;
+mod connect;
+mod exit;
+mod output;
+mod properties;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Kafka client-quota toolkit: describe, alter, resolve, plan and apply quotas; kafka-configs
+/// compatible mode; Java .properties configs; MSK IAM.
+#[derive(Parser, Debug)]
+#[command(name = "kquota", version, after_help = exit::EXIT_CODES_HELP, propagate_version = true)]
+pub struct Cli {
+    /// Log verbosity (repeat for more: -v info, -vv debug, -vvv trace). Secrets are never logged.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    verbose: u8,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Top-level commands.
+#[derive(Subcommand, Debug)]
+#[allow(clippy::large_enum_variant)] // parsed once; boxing would only add noise
+pub enum Command {
+    /// Client quotas: describe, alter, delete, resolve, plan, apply, export.
+    #[command(visible_alias = "quota")]
+    Quotas(cmd::quotas::QuotasArgs),
+    /// kafka-configs.sh compatible mode for quotas (same flags, same output lines).
+    #[command(
+        name = "configs",
+        visible_alias = "kafka-configs",
+        disable_help_flag = false
+    )]
+    Configs(cmd::configs::ConfigsArgs),
+    /// Print shell completions for bash, zsh, fish, elvish or powershell.
+    Completions(cmd::completions::CompletionsArgs),
+    /// Print the man page (roff) to stdout.
+    Man(cmd::completions::ManArgs),
+}
+
+async fn dispatch(command: Command) -> anyhow::Result<()> {
+    match command {
+        Command::Quotas(a) => cmd::quotas::run(a).await,
+        Command::Configs(a) => cmd::configs::run(a).await,
+        Command::Completions(a) => cmd::completions::run_completions(a),
+        Command::Man(a) => cmd::completions::run_man(a),
+    }
+}
+
+fn main() -> ExitCode {
+    // Invoked as `kafka-configs` / `kafka-configs.sh` (symlink): run the compatible mode directly.
+    let mut argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if let Some(name) = argv
+        .first()
+        .and_then(|a| std::path::Path::new(a).file_name())
+    {
+        let name = name.to_string_lossy();
+        if name == "kafka-configs" || name == "kafka-configs.sh" {
+            argv.insert(1, "configs".into());
+        }
+    }
+    let cli = match Cli::try_parse_from(argv) {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() {
+                exit::USAGE
+            } else {
+                exit::OK
+            };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    init_logging(cli.verbose);
+    let rt = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(exit::INTERNAL);
+        }
+    };
+    match rt.block_on(dispatch(cli.command)) {
+        Ok(()) => ExitCode::from(exit::OK),
+        Err(e) => {
+            eprintln!("error: {}", exit::one_line(&e));
+            ExitCode::from(exit::code_for(&e))
+        }
+    }
+}
+
+fn init_logging(verbose: u8) {
+    let level = match verbose {
+        0 => "warn",
+        1 => "info",
+        2 => "debug",
+        _ => "trace",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("KQUOTA_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init();
+}

@@ -1,0 +1,358 @@
+//! Describe and alter client quotas over kquota-net.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use kquota_net::kafka_protocol::error::ResponseError;
+use kquota_net::kafka_protocol::messages::ApiKey;
+use kquota_net::kafka_protocol::messages::{
+    alter_client_quotas_request, describe_client_quotas_request, AlterClientQuotasRequest,
+    DescribeClientQuotasRequest,
+};
+use kquota_net::kafka_protocol::protocol::StrBytes;
+use kquota_net::{Cluster, Target};
+
+use crate::filter::{Filter, Match};
+use crate::model::{Alteration, Entity, EntityName, EntityQuotas, EntityType, Op, QuotaKey};
+use crate::validate::{validate_alterations, ValidationError};
+
+/// Largest number of entities sent in one AlterClientQuotas request. The controller rejects a
+/// request producing more than 10 000 records (POLICY_VIOLATION); 1 000 entities × at most 4
+/// keys stays well below.
+pub const MAX_ENTITIES_PER_REQUEST: usize = 1000;
+
+/// A broker error code with its name and message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BrokerError {
+    /// The Kafka error code.
+    pub code: i16,
+    /// Its name, e.g. `INVALID_REQUEST`.
+    pub code_name: String,
+    /// The broker's message.
+    pub message: Option<String>,
+}
+
+impl BrokerError {
+    fn new(code: i16, message: Option<&StrBytes>) -> BrokerError {
+        let code_name = ResponseError::try_from_code(code)
+            .map(|e| screaming(&format!("{e:?}")))
+            .unwrap_or_else(|| format!("ERROR_{code}"));
+        BrokerError {
+            code,
+            code_name,
+            message: message.map(|m| m.to_string()).filter(|m| !m.is_empty()),
+        }
+    }
+
+    /// Authorization failures (CLUSTER_AUTHORIZATION_FAILED and friends).
+    pub fn is_authorization(&self) -> bool {
+        matches!(self.code, 29..=31)
+    }
+}
+
+fn screaming(camel: &str) -> String {
+    let mut out = String::new();
+    for (i, c) in camel.chars().enumerate() {
+        if c.is_uppercase() && i > 0 {
+            out.push('_');
+        }
+        out.push(c.to_ascii_uppercase());
+    }
+    out
+}
+
+impl fmt::Display for BrokerError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.message {
+            Some(m) => write!(f, "{} ({}): {m}", self.code_name, self.code),
+            None => write!(f, "{} ({})", self.code_name, self.code),
+        }
+    }
+}
+
+/// Errors of quota operations.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum AdminError {
+    /// Rejected locally before sending.
+    #[error(transparent)]
+    Validation(#[from] ValidationError),
+    /// Connection layer failure (connect, TLS, SASL, timeout, decode).
+    #[error(transparent)]
+    Net(#[from] kquota_net::Error),
+    /// The broker lacks the API (Kafka < 2.6).
+    #[error("broker does not support {api:?} (Kafka 2.6 or newer is required for client quotas): {detail}")]
+    Unsupported {
+        /// The API.
+        api: ApiKey,
+        /// Details from the connection layer.
+        detail: String,
+    },
+    /// The broker answered a request-level error.
+    #[error("{api:?} failed on broker {broker_id}: {error}")]
+    Broker {
+        /// The API.
+        api: ApiKey,
+        /// The broker that answered.
+        broker_id: i32,
+        /// The error.
+        error: BrokerError,
+    },
+    /// The response does not account for every entity sent.
+    #[error("the broker's AlterClientQuotas response has no result for entity {0}; its state is unknown")]
+    MissingResult(Entity),
+    /// The response contains something that cannot be understood.
+    #[error("unexpected response from broker {broker_id}: {detail}")]
+    BadResponse {
+        /// The broker.
+        broker_id: i32,
+        /// What is wrong.
+        detail: String,
+    },
+}
+
+impl AdminError {
+    /// Whether this is an authentication/authorization/connection problem (vs a rejection).
+    pub fn is_access_problem(&self) -> bool {
+        match self {
+            AdminError::Broker { error, .. } => error.is_authorization(),
+            AdminError::Net(e) => !matches!(e, kquota_net::Error::Broker { .. }),
+            _ => false,
+        }
+    }
+}
+
+/// The outcome for one entity of an alter request.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AlterResult {
+    /// The entity, as sent.
+    pub entity: Entity,
+    /// `None` on success.
+    pub error: Option<BrokerError>,
+}
+
+/// Quota operations on a connected cluster.
+///
+/// ```no_run
+/// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+/// use kquota_admin::{client::QuotaAdmin, Alteration, Entity, EntityName, Filter, Op, QuotaKey};
+/// let cluster = kquota_net::Cluster::connect(kquota_net::ClientConfig::new(["localhost:9092"])).await?;
+/// let admin = QuotaAdmin::new(cluster);
+/// let e = Entity::new().with_client_id(EntityName::named("app"));
+/// admin.alter(&[Alteration { entity: e.clone(), ops: vec![Op::Set(QuotaKey::ProducerByteRate, 1024.0)] }], false).await?;
+/// let found = admin.describe(&Filter::exact_entity(&e)).await?;
+/// # let _ = found; Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+pub struct QuotaAdmin {
+    cluster: Cluster,
+}
+
+impl QuotaAdmin {
+    /// Wraps a connected cluster.
+    pub fn new(cluster: Cluster) -> QuotaAdmin {
+        QuotaAdmin { cluster }
+    }
+
+    /// The underlying cluster.
+    pub fn cluster(&self) -> &Cluster {
+        &self.cluster
+    }
+
+    /// DescribeClientQuotas through any broker. Entities without values are dropped.
+    pub async fn describe(&self, filter: &Filter) -> Result<Vec<EntityQuotas>, AdminError> {
+        self.describe_on(Target::Any, filter).await
+    }
+
+    /// DescribeClientQuotas through a chosen broker (each answers from its own metadata cache).
+    pub async fn describe_on(
+        &self,
+        target: Target,
+        filter: &Filter,
+    ) -> Result<Vec<EntityQuotas>, AdminError> {
+        let mut req = DescribeClientQuotasRequest::default();
+        req.strict = filter.strict;
+        req.components = filter
+            .components
+            .iter()
+            .map(|c| {
+                let mut d = describe_client_quotas_request::ComponentData::default();
+                d.entity_type = StrBytes::from_static_str(c.entity_type.wire_name());
+                // kafka-protocol defaults `_match` to "", which the broker rejects for
+                // DEFAULT/ANY: set it explicitly.
+                let (t, m) = match &c.matching {
+                    Match::Exact(s) => (0, Some(StrBytes::from_string(s.clone()))),
+                    Match::Default => (1, None),
+                    Match::Any => (2, None),
+                };
+                d.match_type = t;
+                d._match = m;
+                d
+            })
+            .collect();
+        let resp = self
+            .cluster
+            .send(target, req)
+            .await
+            .map_err(|e| map_net(e, ApiKey::DescribeClientQuotas))?;
+        let body = resp.body;
+        if body.error_code != 0 {
+            return Err(AdminError::Broker {
+                api: ApiKey::DescribeClientQuotas,
+                broker_id: resp.broker_id,
+                error: BrokerError::new(body.error_code, body.error_message.as_ref()),
+            });
+        }
+        let mut out: BTreeMap<Entity, EntityQuotas> = BTreeMap::new();
+        for entry in body.entries.unwrap_or_default() {
+            let mut entity = Entity::new();
+            for c in &entry.entity {
+                let t = EntityType::parse(c.entity_type.as_str()).ok_or_else(|| {
+                    AdminError::BadResponse {
+                        broker_id: resp.broker_id,
+                        detail: format!("unknown entity type '{}'", c.entity_type.as_str()),
+                    }
+                })?;
+                entity.set(
+                    t,
+                    EntityName::from_wire(c.entity_name.as_ref().map(|s| s.as_str())),
+                );
+            }
+            if entry.values.is_empty() {
+                continue; // KAFKA-14285: an entity without values does not exist.
+            }
+            let eq = out.entry(entity.clone()).or_insert(EntityQuotas {
+                entity,
+                values: Default::default(),
+            });
+            for v in &entry.values {
+                eq.values
+                    .insert(QuotaKey::from_name(v.key.as_str()), v.value);
+            }
+        }
+        Ok(out.into_values().collect())
+    }
+
+    /// AlterClientQuotas, validated locally first. Results are matched to the request by entity
+    /// (the broker answers from a map, in any order); the returned list follows request order.
+    /// Large batches are split into requests of [`MAX_ENTITIES_PER_REQUEST`] entities; if a
+    /// later request fails, the results of earlier ones are not lost: they are in the error's
+    /// context only when returned as `Ok` — so call with small batches when atomicity matters.
+    pub async fn alter(
+        &self,
+        alterations: &[Alteration],
+        validate_only: bool,
+    ) -> Result<Vec<AlterResult>, AdminError> {
+        validate_alterations(alterations)?;
+        let mut results = Vec::with_capacity(alterations.len());
+        for chunk in alterations.chunks(MAX_ENTITIES_PER_REQUEST) {
+            results.extend(self.alter_chunk(chunk, validate_only).await?);
+        }
+        Ok(results)
+    }
+
+    async fn alter_chunk(
+        &self,
+        alterations: &[Alteration],
+        validate_only: bool,
+    ) -> Result<Vec<AlterResult>, AdminError> {
+        let mut req = AlterClientQuotasRequest::default();
+        req.validate_only = validate_only;
+        req.entries = alterations
+            .iter()
+            .map(|a| {
+                let mut e = alter_client_quotas_request::EntryData::default();
+                e.entity = a
+                    .entity
+                    .components()
+                    .map(|(t, n)| {
+                        let mut d = alter_client_quotas_request::EntityData::default();
+                        d.entity_type = StrBytes::from_static_str(t.wire_name());
+                        d.entity_name = n.as_wire().map(|s| StrBytes::from_string(s.to_string()));
+                        d
+                    })
+                    .collect();
+                e.ops = a
+                    .ops
+                    .iter()
+                    .map(|op| {
+                        let mut o = alter_client_quotas_request::OpData::default();
+                        match op {
+                            Op::Set(k, v) => {
+                                o.key = StrBytes::from_string(k.name().to_string());
+                                o.value = *v;
+                            }
+                            Op::Remove(k) => {
+                                o.key = StrBytes::from_string(k.name().to_string());
+                                o.remove = true;
+                            }
+                        }
+                        o
+                    })
+                    .collect();
+                e
+            })
+            .collect();
+        // KRaft brokers forward to the controller; send to any broker.
+        let resp = self
+            .cluster
+            .send(Target::Any, req)
+            .await
+            .map_err(|e| map_net(e, ApiKey::AlterClientQuotas))?;
+        let mut by_entity: BTreeMap<Entity, Option<BrokerError>> = BTreeMap::new();
+        for entry in &resp.body.entries {
+            let mut entity = Entity::new();
+            for c in &entry.entity {
+                let t = EntityType::parse(c.entity_type.as_str()).ok_or_else(|| {
+                    AdminError::BadResponse {
+                        broker_id: resp.broker_id,
+                        detail: format!("unknown entity type '{}'", c.entity_type.as_str()),
+                    }
+                })?;
+                entity.set(
+                    t,
+                    EntityName::from_wire(c.entity_name.as_ref().map(|s| s.as_str())),
+                );
+            }
+            let err = (entry.error_code != 0)
+                .then(|| BrokerError::new(entry.error_code, entry.error_message.as_ref()));
+            by_entity.insert(entity, err);
+        }
+        let mut out = Vec::with_capacity(alterations.len());
+        for a in alterations {
+            match by_entity.get(&a.entity) {
+                Some(err) => out.push(AlterResult {
+                    entity: a.entity.clone(),
+                    error: err.clone(),
+                }),
+                None => return Err(AdminError::MissingResult(a.entity.clone())),
+            }
+        }
+        // A request-wide failure (authorization, NOT_CONTROLLER) is copied into every entry.
+        if !out.is_empty()
+            && out
+                .iter()
+                .all(|r| r.error.as_ref().is_some_and(|e| e.is_authorization()))
+        {
+            let error = out[0].error.clone().expect("checked above");
+            return Err(AdminError::Broker {
+                api: ApiKey::AlterClientQuotas,
+                broker_id: resp.broker_id,
+                error,
+            });
+        }
+        Ok(out)
+    }
+}
+
+fn map_net(e: kquota_net::Error, api: ApiKey) -> AdminError {
+    match e {
+        kquota_net::Error::UnsupportedApi { .. } | kquota_net::Error::UnsupportedVersion { .. } => {
+            AdminError::Unsupported {
+                api,
+                detail: e.to_string(),
+            }
+        }
+        other => AdminError::Net(other),
+    }
+}

@@ -1,0 +1,595 @@
+//! Declarative quota files (YAML or JSON) and the plan/apply/export diff.
+//!
+//! File format (YAML shown; JSON is the same structure):
+//!
+//! ```yaml
+//! quotas:
+//!   - entity: { user: "arn:aws:sts::111111111111:assumed-role/R/s", client-id: app-1 }
+//!     values: { producer_byte_rate: 1024 }
+//!   - entity: { user: null }          # null = the default user (wire null)
+//!     values: { consumer_byte_rate: 1048576 }
+//!   - entity: { user: "<default>" }   # a user literally named <default>
+//!     values: { request_percentage: 12.5 }
+//! ```
+//!
+//! Every entry is validated while parsing, so errors carry the file's line and column. An entity
+//! listed in the file is managed whole: keys it does not list are removed on apply. Entities not
+//! in the file are left alone unless `prune` is set.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::model::{Alteration, Entity, EntityName, EntityQuotas, Op, QuotaKey, QuotaValues};
+use crate::validate::{validate_entity, validate_value};
+
+/// A parsed, validated quota file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QuotaFile {
+    /// Desired entities and their complete values.
+    pub quotas: Vec<FileEntry>,
+}
+
+/// One entity and its desired values.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(into = "RawEntry")]
+pub struct FileEntry(pub EntityQuotas);
+
+/// Validation runs inside the entry's map visitor, so the YAML/JSON error carries the entry's
+/// own line (a `try_from` would only get the enclosing list's position).
+impl<'de> Deserialize<'de> for FileEntry {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = FileEntry;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a quota entry {entity: {...}, values: {...}}")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut m: A,
+            ) -> Result<FileEntry, A::Error> {
+                use serde::de::Error;
+                let (mut entity, mut values) = (None, None);
+                while let Some(k) = m.next_key::<String>()? {
+                    match k.as_str() {
+                        "entity" if entity.is_none() => entity = Some(m.next_value::<RawEntity>()?),
+                        "values" if values.is_none() => values = Some(m.next_value()?),
+                        "entity" | "values" => {
+                            return Err(A::Error::custom(format!("duplicate field `{k}`")))
+                        }
+                        other => return Err(A::Error::unknown_field(other, &["entity", "values"])),
+                    }
+                }
+                let raw = RawEntry {
+                    entity: entity.ok_or_else(|| A::Error::missing_field("entity"))?,
+                    values: values.ok_or_else(|| A::Error::missing_field("values"))?,
+                };
+                FileEntry::try_from(raw).map_err(A::Error::custom)
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+#[derive(Serialize)]
+struct RawEntry {
+    entity: RawEntity,
+    values: BTreeMap<String, Number>,
+}
+
+#[derive(Serialize, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawEntity {
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    user: Option<Option<String>>,
+    #[serde(
+        rename = "client-id",
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    client_id: Option<Option<String>>,
+    #[serde(
+        default,
+        deserialize_with = "present",
+        skip_serializing_if = "Option::is_none"
+    )]
+    ip: Option<Option<String>>,
+}
+
+/// Distinguishes a present `null` (default entity) from an absent field.
+fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
+    Option::<String>::deserialize(d).map(Some)
+}
+
+/// A value that serializes whole numbers as integers (readable files) and reads either.
+#[derive(Clone, Copy)]
+struct Number(f64);
+
+impl Serialize for Number {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let v = self.0;
+        if v.fract() == 0.0 && v.abs() < 9_007_199_254_740_992.0 {
+            s.serialize_i64(v as i64)
+        } else {
+            s.serialize_f64(v)
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Number {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        f64::deserialize(d).map(Number)
+    }
+}
+
+impl TryFrom<RawEntry> for FileEntry {
+    type Error = String;
+    fn try_from(raw: RawEntry) -> Result<Self, String> {
+        let conv = |o: Option<Option<String>>| o.map(EntityName::from_wire_owned);
+        let entity = Entity {
+            user: conv(raw.entity.user),
+            client_id: conv(raw.entity.client_id),
+            ip: conv(raw.entity.ip),
+        };
+        let shape = validate_entity(&entity).map_err(|e| e.to_string())?;
+        if raw.values.is_empty() {
+            return Err(format!(
+                "entity {entity}: no values; an entity without values does not exist (omit it, or use --prune to remove it)"
+            ));
+        }
+        let mut values = QuotaValues::new();
+        for (k, Number(v)) in raw.values {
+            let key = QuotaKey::from_name(&k);
+            validate_value(&entity, shape, &key, v).map_err(|e| e.to_string())?;
+            values.insert(key, v);
+        }
+        Ok(FileEntry(EntityQuotas { entity, values }))
+    }
+}
+
+impl From<FileEntry> for RawEntry {
+    fn from(e: FileEntry) -> RawEntry {
+        let conv = |n: Option<EntityName>| n.map(|n| n.as_wire().map(str::to_string));
+        RawEntry {
+            entity: RawEntity {
+                user: conv(e.0.entity.user),
+                client_id: conv(e.0.entity.client_id),
+                ip: conv(e.0.entity.ip),
+            },
+            values: e
+                .0
+                .values
+                .into_iter()
+                .map(|(k, v)| (k.name().to_string(), Number(v)))
+                .collect(),
+        }
+    }
+}
+
+impl EntityName {
+    fn from_wire_owned(name: Option<String>) -> EntityName {
+        match name {
+            None => EntityName::Default,
+            Some(s) => EntityName::Named(s),
+        }
+    }
+}
+
+/// The on-disk format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// YAML (also reads JSON, which is YAML).
+    Yaml,
+    /// JSON.
+    Json,
+}
+
+impl Format {
+    /// Picks the format from a file name: `.json` is JSON, anything else YAML.
+    pub fn from_path(path: &str) -> Format {
+        if path.to_ascii_lowercase().ends_with(".json") {
+            Format::Json
+        } else {
+            Format::Yaml
+        }
+    }
+}
+
+/// A plan file error, with the position when known.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct FileError {
+    /// One-line message, including `line L column C` when known.
+    pub message: String,
+    /// 1-based line, when known.
+    pub line: Option<usize>,
+}
+
+impl QuotaFile {
+    /// Parses and validates a quota file.
+    ///
+    /// ```
+    /// use kquota_admin::{QuotaFile, Format};
+    /// let f = QuotaFile::parse("quotas:\n  - entity: {client-id: null}\n    values: {producer_byte_rate: 1024}\n", Format::Yaml).unwrap();
+    /// assert_eq!(f.quotas.len(), 1);
+    /// assert!(QuotaFile::parse("quotas:\n  - entity: {user: ''}\n    values: {producer_byte_rate: 1}\n", Format::Yaml).is_err());
+    /// ```
+    pub fn parse(text: &str, format: Format) -> Result<QuotaFile, FileError> {
+        let file: QuotaFile = match format {
+            Format::Json => serde_json::from_str(text).map_err(|e| FileError {
+                line: Some(e.line()),
+                message: e.to_string(),
+            })?,
+            Format::Yaml => serde_yaml_ng::from_str(text).map_err(|e| {
+                let line = e.location().map(|l| l.line());
+                FileError {
+                    line,
+                    message: e.to_string().replace('\n', " "),
+                }
+            })?,
+        };
+        let mut seen = BTreeMap::new();
+        for (i, FileEntry(eq)) in file.quotas.iter().enumerate() {
+            if let Some(first) = seen.insert(&eq.entity, i) {
+                return Err(FileError {
+                    line: None,
+                    message: format!(
+                        "entity {} is listed twice (entries {} and {}); merge them",
+                        eq.entity,
+                        first + 1,
+                        i + 1
+                    ),
+                });
+            }
+        }
+        Ok(file)
+    }
+
+    /// Serializes in the given format (stable order: entities sorted, keys sorted).
+    pub fn to_string(&self, format: Format) -> String {
+        match format {
+            Format::Json => {
+                let mut s = serde_json::to_string_pretty(self).expect("quota file serializes");
+                s.push('\n');
+                s
+            }
+            Format::Yaml => serde_yaml_ng::to_string(self).expect("quota file serializes"),
+        }
+    }
+
+    /// Builds a file from a described state (what `export` writes). Entities without values
+    /// are skipped; entities are sorted.
+    pub fn from_state(state: &[EntityQuotas]) -> QuotaFile {
+        let mut quotas: Vec<FileEntry> = state
+            .iter()
+            .filter(|e| !e.values.is_empty())
+            .cloned()
+            .map(FileEntry)
+            .collect();
+        quotas.sort_by(|a, b| a.0.entity.cmp(&b.0.entity));
+        QuotaFile { quotas }
+    }
+
+    /// The desired state.
+    pub fn entities(&self) -> Vec<EntityQuotas> {
+        self.quotas.iter().map(|e| e.0.clone()).collect()
+    }
+}
+
+/// What happens to one entity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ChangeKind {
+    /// The entity does not exist yet.
+    Create,
+    /// Some keys change.
+    Update,
+    /// Every key is removed (prune).
+    Delete,
+}
+
+/// One key's change.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KeyChange {
+    /// The key.
+    pub key: QuotaKey,
+    /// Current value, if set.
+    pub old: Option<f64>,
+    /// Desired value; `None` removes the key.
+    pub new: Option<f64>,
+}
+
+/// The changes to one entity.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Change {
+    /// The entity.
+    pub entity: Entity,
+    /// Create, update or delete.
+    pub kind: ChangeKind,
+    /// Key changes, sorted by key.
+    pub keys: Vec<KeyChange>,
+}
+
+/// The difference between the cluster and a quota file.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Plan {
+    /// Changes, sorted by entity. Empty when the cluster already matches.
+    pub changes: Vec<Change>,
+}
+
+impl Plan {
+    /// True when nothing would change.
+    pub fn is_empty(&self) -> bool {
+        self.changes.is_empty()
+    }
+
+    /// One alteration per changed entity (never the same entity twice in a request).
+    pub fn alterations(&self) -> Vec<Alteration> {
+        self.changes
+            .iter()
+            .map(|c| Alteration {
+                entity: c.entity.clone(),
+                ops: c
+                    .keys
+                    .iter()
+                    .map(|k| match k.new {
+                        Some(v) => Op::Set(k.key.clone(), v),
+                        None => Op::Remove(k.key.clone()),
+                    })
+                    .collect(),
+            })
+            .collect()
+    }
+}
+
+impl fmt::Display for Plan {
+    /// Terraform-like text: `+` create, `~` update, `-` delete, one key per line.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.changes.is_empty() {
+            return writeln!(f, "No changes. The cluster matches the file.");
+        }
+        let (mut c, mut u, mut d) = (0, 0, 0);
+        for ch in &self.changes {
+            let sym = match ch.kind {
+                ChangeKind::Create => {
+                    c += 1;
+                    '+'
+                }
+                ChangeKind::Update => {
+                    u += 1;
+                    '~'
+                }
+                ChangeKind::Delete => {
+                    d += 1;
+                    '-'
+                }
+            };
+            writeln!(f, "{sym} {}", ch.entity)?;
+            for k in &ch.keys {
+                match (k.old, k.new) {
+                    (None, Some(n)) => writeln!(f, "    + {} = {}", k.key, fmt_num(n))?,
+                    (Some(o), None) => writeln!(f, "    - {} = {}", k.key, fmt_num(o))?,
+                    (Some(o), Some(n)) => {
+                        writeln!(f, "    ~ {} = {} -> {}", k.key, fmt_num(o), fmt_num(n))?
+                    }
+                    (None, None) => {}
+                }
+            }
+        }
+        writeln!(f, "Plan: {c} to create, {u} to update, {d} to delete.")
+    }
+}
+
+/// Formats a quota value: whole numbers without a fraction.
+pub fn fmt_num(v: f64) -> String {
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        format!("{}", v as i64)
+    } else {
+        format!("{v}")
+    }
+}
+
+/// Computes the plan that makes `current` equal `desired`. Entities in `desired` are managed
+/// whole; with `prune`, entities only in `current` are deleted.
+///
+/// ```
+/// use kquota_admin::{diff, Entity, EntityName, EntityQuotas, QuotaKey};
+/// let e = EntityQuotas { entity: Entity::new().with_client_id(EntityName::named("c")),
+///                        values: [(QuotaKey::ProducerByteRate, 1024.0)].into() };
+/// assert!(diff(&[e.clone()], &[e.clone()], true).is_empty());
+/// assert_eq!(diff(&[], &[e], false).changes.len(), 1);
+/// ```
+pub fn diff(current: &[EntityQuotas], desired: &[EntityQuotas], prune: bool) -> Plan {
+    let cur: BTreeMap<&Entity, &QuotaValues> = current
+        .iter()
+        .filter(|e| !e.values.is_empty())
+        .map(|e| (&e.entity, &e.values))
+        .collect();
+    let want: BTreeMap<&Entity, &QuotaValues> =
+        desired.iter().map(|e| (&e.entity, &e.values)).collect();
+    let mut changes = Vec::new();
+    let entities: BTreeSet<&Entity> = cur.keys().chain(want.keys()).copied().collect();
+    let empty = QuotaValues::new();
+    for entity in entities {
+        let (old, new) = match (cur.get(entity), want.get(entity)) {
+            (_, Some(w)) => (cur.get(entity).copied().unwrap_or(&empty), *w),
+            (Some(c), None) if prune => (*c, &empty),
+            _ => continue,
+        };
+        let keys: BTreeSet<&QuotaKey> = old.keys().chain(new.keys()).collect();
+        let key_changes: Vec<KeyChange> = keys
+            .into_iter()
+            .filter_map(|k| {
+                let (o, n) = (old.get(k).copied(), new.get(k).copied());
+                (o != n).then(|| KeyChange {
+                    key: k.clone(),
+                    old: o,
+                    new: n,
+                })
+            })
+            .collect();
+        if key_changes.is_empty() {
+            continue;
+        }
+        let kind = if old.is_empty() {
+            ChangeKind::Create
+        } else if new.is_empty() {
+            ChangeKind::Delete
+        } else {
+            ChangeKind::Update
+        };
+        changes.push(Change {
+            entity: entity.clone(),
+            kind,
+            keys: key_changes,
+        });
+    }
+    Plan { changes }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SAMPLE: &str = r#"quotas:
+  - entity: { user: "arn:aws:sts::111111111111:assumed-role/Topic-B-Write-Role/producerapp-1-role-session", client-id: producerapp-1-client-id }
+    values: { producer_byte_rate: 1024 }
+  - entity: { user: null }
+    values: { consumer_byte_rate: 1048576, request_percentage: 12.5 }
+  - entity: { user: "<default>" }
+    values: { controller_mutation_rate: 0.5 }
+  - entity: { ip: null }
+    values: { connection_creation_rate: 10 }
+"#;
+
+    #[test]
+    fn parse_yaml_defaults_vs_literal() {
+        let f = QuotaFile::parse(SAMPLE, Format::Yaml).unwrap();
+        let es = f.entities();
+        assert_eq!(es.len(), 4);
+        assert_eq!(
+            es[0].entity.user,
+            Some(EntityName::named(
+                "arn:aws:sts::111111111111:assumed-role/Topic-B-Write-Role/producerapp-1-role-session"
+            ))
+        );
+        assert_eq!(es[1].entity.user, Some(EntityName::Default));
+        assert_eq!(es[2].entity.user, Some(EntityName::named("<default>")));
+        assert_eq!(es[3].entity.ip, Some(EntityName::Default));
+    }
+
+    #[test]
+    fn round_trip_yaml_and_json() {
+        let f = QuotaFile::parse(SAMPLE, Format::Yaml).unwrap();
+        let sorted = QuotaFile::from_state(&f.entities());
+        for fmt in [Format::Yaml, Format::Json] {
+            let text = sorted.to_string(fmt);
+            let back = QuotaFile::parse(&text, fmt).unwrap();
+            assert_eq!(back, sorted, "{text}");
+        }
+        let json = sorted.to_string(Format::Json);
+        assert!(json.contains("\"user\": null"), "{json}");
+        assert!(json.contains("\"producer_byte_rate\": 1024"), "{json}");
+    }
+
+    #[test]
+    fn errors_have_line_numbers() {
+        let bad = "quotas:\n  - entity: { user: alice }\n    values: { producer_byte_rate: 1024 }\n  - entity: { user: bob }\n    values: { producer_byte_rate: 1.5 }\n";
+        let e = QuotaFile::parse(bad, Format::Yaml).unwrap_err();
+        assert_eq!(e.line, Some(4), "{}", e.message);
+        assert!(
+            e.message.contains("whole number") && e.message.contains("bob"),
+            "{}",
+            e.message
+        );
+
+        let bad = "quotas:\n  - entity: { group: x }\n    values: {}\n";
+        let e = QuotaFile::parse(bad, Format::Yaml).unwrap_err();
+        assert_eq!(e.line, Some(2), "{}", e.message);
+
+        let bad = "quotas:\n  - entity: { user: a, ip: 10.0.0.1 }\n    values: { producer_byte_rate: 1 }\n";
+        assert!(QuotaFile::parse(bad, Format::Yaml)
+            .unwrap_err()
+            .message
+            .contains("ip"));
+
+        let bad = "{\"quotas\": [{\"entity\": {\"client-id\": \"\"}, \"values\": {\"producer_byte_rate\": 1}}]}";
+        let e = QuotaFile::parse(bad, Format::Json).unwrap_err();
+        assert!(e.message.contains("empty"), "{}", e.message);
+
+        let bad = "quotas:\n  - entity: { user: a }\n    values: { producer_byte_rate: lots }\n";
+        assert_eq!(
+            QuotaFile::parse(bad, Format::Yaml).unwrap_err().line,
+            Some(3)
+        );
+
+        let dup = "quotas:\n  - entity: { user: a }\n    values: { producer_byte_rate: 1 }\n  - entity: { user: a }\n    values: { consumer_byte_rate: 1 }\n";
+        assert!(QuotaFile::parse(dup, Format::Yaml)
+            .unwrap_err()
+            .message
+            .contains("twice"));
+    }
+
+    #[test]
+    fn diff_create_update_delete_prune() {
+        let a = Entity::new().with_user(EntityName::named("a"));
+        let b = Entity::new().with_client_id(EntityName::Default);
+        let c = Entity::new().with_user(EntityName::Default);
+        let current = vec![
+            EntityQuotas {
+                entity: a.clone(),
+                values: [
+                    (QuotaKey::ProducerByteRate, 1.0),
+                    (QuotaKey::ConsumerByteRate, 2.0),
+                ]
+                .into(),
+            },
+            EntityQuotas {
+                entity: c.clone(),
+                values: [(QuotaKey::ProducerByteRate, 5.0)].into(),
+            },
+        ];
+        let desired = vec![
+            EntityQuotas {
+                entity: a.clone(),
+                values: [(QuotaKey::ProducerByteRate, 10.0)].into(),
+            },
+            EntityQuotas {
+                entity: b.clone(),
+                values: [(QuotaKey::RequestPercentage, 3.5)].into(),
+            },
+        ];
+        let p = diff(&current, &desired, false);
+        assert_eq!(p.changes.len(), 2);
+        let pa = p.changes.iter().find(|c| c.entity == a).unwrap();
+        assert_eq!(pa.kind, ChangeKind::Update);
+        assert_eq!(pa.keys.len(), 2);
+        let pb = p.changes.iter().find(|c| c.entity == b).unwrap();
+        assert_eq!(pb.kind, ChangeKind::Create);
+
+        let p = diff(&current, &desired, true);
+        assert_eq!(p.changes.len(), 3);
+        let pc = p.changes.iter().find(|ch| ch.entity == c).unwrap();
+        assert_eq!(pc.kind, ChangeKind::Delete);
+        let alts = p.alterations();
+        assert_eq!(alts.len(), 3);
+        crate::validate::validate_alterations(&alts).unwrap();
+        let text = p.to_string();
+        assert!(
+            text.contains("Plan: 1 to create, 1 to update, 1 to delete."),
+            "{text}"
+        );
+        assert!(text.contains("~ producer_byte_rate = 1 -> 10"), "{text}");
+
+        // Applying the plan yields the desired state: the second diff is empty.
+        assert!(diff(&desired, &desired, true).is_empty());
+    }
+}

@@ -1,0 +1,131 @@
+//! Builds the connection from [`Settings`] and wraps [`kquota_admin::QuotaAdmin`] with CLI
+//! error classification (exit codes).
+
+use std::time::Duration;
+
+use kquota_admin::{AdminError, Alteration, EntityQuotas, Filter, QuotaAdmin};
+use kquota_net::{
+    ClientConfig, Cluster, SaslConfig, ScramMechanism, Secret, Security, Target, TlsConfig,
+};
+
+use crate::connect::{SaslSettings, SecurityProtocol, Settings, TlsSettings};
+use crate::exit;
+
+pub use kquota_admin::AlterResult;
+
+/// A connected quota admin.
+pub struct Admin {
+    inner: QuotaAdmin,
+}
+
+/// Converts resolved settings into a kquota-net configuration.
+pub fn client_config(s: &Settings) -> anyhow::Result<ClientConfig> {
+    let tls = |t: &TlsSettings| -> TlsConfig {
+        let mut c = TlsConfig::new();
+        if let Some(f) = &t.ca_file {
+            c = c.ca_file(f.clone());
+        }
+        if let Some(p) = &t.ca_pem {
+            c = c.ca_pem(p.as_bytes().to_vec());
+        }
+        if let (Some(cert), Some(key)) = (&t.cert_file, &t.key_file) {
+            c = c.client_cert(cert.clone(), key.clone());
+        }
+        c
+    };
+    let sasl = |s: &SaslSettings| -> anyhow::Result<SaslConfig> {
+        Ok(match s {
+            SaslSettings::Plain { username, password } => SaslConfig::Plain {
+                username: username.clone(),
+                password: Secret::new(password.0.clone()),
+            },
+            SaslSettings::Scram { sha512, username, password } => SaslConfig::Scram {
+                mechanism: if *sha512 { ScramMechanism::Sha512 } else { ScramMechanism::Sha256 },
+                username: username.clone(),
+                password: Secret::new(password.0.clone()),
+            },
+            SaslSettings::MskIam { .. } => {
+                return Err(exit::usage(
+                    "MSK IAM authentication is not available in this build of `kquota quotas` yet (kquota-iam adapter pending)",
+                ))
+            }
+            SaslSettings::OAuthBearerUnsupported { module } => {
+                return Err(exit::usage(format!(
+                    "OAUTHBEARER with login module '{module}' is not supported; kquota signs MSK IAM tokens (software.amazon.msk.auth.iam.IAMLoginModule)"
+                )))
+            }
+        })
+    };
+    let tls_cfg = s.tls.as_ref().map(tls).unwrap_or_default();
+    let security = match s.protocol {
+        SecurityProtocol::Plaintext => Security::Plaintext,
+        SecurityProtocol::Ssl => Security::Ssl(tls_cfg),
+        SecurityProtocol::SaslPlaintext => {
+            Security::SaslPlaintext(sasl(s.sasl.as_ref().expect("sasl resolved"))?)
+        }
+        SecurityProtocol::SaslSsl => {
+            Security::SaslSsl(sasl(s.sasl.as_ref().expect("sasl resolved"))?, tls_cfg)
+        }
+    };
+    let mut cfg = ClientConfig::new(s.bootstrap.clone())
+        .client_id(s.client_id.clone())
+        .security(security);
+    if let Some(ms) = s.request_timeout_ms {
+        cfg = cfg.request_timeout(Duration::from_millis(ms));
+    }
+    Ok(cfg)
+}
+
+/// Connects to the cluster.
+pub async fn connect(s: &Settings) -> anyhow::Result<Admin> {
+    let cfg = client_config(s)?;
+    let cluster = Cluster::connect(cfg)
+        .await
+        .map_err(|e| classify(AdminError::Net(e)))?;
+    Ok(Admin {
+        inner: QuotaAdmin::new(cluster),
+    })
+}
+
+/// Maps admin errors to exit classes.
+pub fn classify(e: AdminError) -> anyhow::Error {
+    let msg = e.to_string();
+    match &e {
+        AdminError::Validation(_) => exit::usage(msg),
+        AdminError::Net(n) => match n {
+            kquota_net::Error::Broker { .. } => exit::broker(msg),
+            kquota_net::Error::Config(_) => exit::usage(msg),
+            _ => exit::connection(msg),
+        },
+        AdminError::Broker { error, .. } if error.is_authorization() => exit::connection(msg),
+        AdminError::Unsupported { .. } | AdminError::Broker { .. } => exit::broker(msg),
+        _ => exit::broker(msg),
+    }
+}
+
+impl Admin {
+    /// Describe through any broker, or the given broker id.
+    pub async fn describe(
+        &self,
+        filter: &Filter,
+        broker: Option<i32>,
+    ) -> anyhow::Result<Vec<EntityQuotas>> {
+        let target = broker.map(Target::Broker).unwrap_or(Target::Any);
+        self.inner
+            .describe_on(target, filter)
+            .await
+            .map_err(classify)
+    }
+
+    /// Alter; per-entity results (the caller decides about failures).
+    pub async fn alter(
+        &self,
+        alts: &[Alteration],
+        validate_only: bool,
+    ) -> anyhow::Result<Vec<AlterResult>> {
+        self.inner
+            .alter(alts, validate_only)
+            .await
+            .map_err(classify)
+    }
+}

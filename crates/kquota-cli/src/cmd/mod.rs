@@ -1,0 +1,5 @@
+//! One module per command; each has `<Name>Args` (clap::Args) and `run`.
+
+pub mod completions;
+pub mod configs;
+pub mod quotas;

@@ -306,6 +306,8 @@ impl Cluster {
         }
         let md = self.cached();
         let Some(info) = md.brokers.get(&broker_id) else {
+            // Perhaps it (re)joined since the last refresh: look again before the next try.
+            self.inner.stale.store(true, Ordering::Relaxed);
             return Err(Error::NoBroker {
                 target: format!("broker {broker_id}"),
                 detail: "not in the cluster metadata".into(),

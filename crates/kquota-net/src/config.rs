@@ -274,10 +274,25 @@ impl ClientConfig {
     /// A configuration with these `host:port` bootstrap servers and defaults: client id
     /// `kquota`, plaintext, request timeout 30 s, connect timeout 10 s, max response 100 MiB,
     /// reconnect back-off 1 s (max 10 s), 3 retries with 100 ms..1 s back-off, metadata max age
-    /// 5 min.
+    /// 5 min. Entries may be comma-separated lists, as in Kafka's `bootstrap.servers`.
+    ///
+    /// ```
+    /// let cfg = kquota_net::ClientConfig::new(["b1:9092, b2:9092", "b3:9092"]);
+    /// assert_eq!(cfg.bootstrap_servers().len(), 3);
+    /// ```
     pub fn new(bootstrap: impl IntoIterator<Item = impl Into<String>>) -> Self {
         ClientConfig {
-            bootstrap: bootstrap.into_iter().map(Into::into).collect(),
+            // "a:9092,b:9092" (Kafka's bootstrap.servers form) is split into its entries.
+            bootstrap: bootstrap
+                .into_iter()
+                .flat_map(|s| {
+                    s.into()
+                        .split(',')
+                        .map(|p| p.trim().to_owned())
+                        .filter(|p| !p.is_empty())
+                        .collect::<Vec<_>>()
+                })
+                .collect(),
             client_id: "kquota".into(),
             security: Security::Plaintext,
             request_timeout: Duration::from_secs(30),

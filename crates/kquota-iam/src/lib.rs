@@ -43,6 +43,7 @@ pub mod aws;
 mod config;
 mod credentials;
 mod error;
+mod net;
 mod region;
 mod sign;
 mod signer;
@@ -50,6 +51,7 @@ mod signer;
 #[cfg(feature = "clap")]
 pub use args::{IamArgs, MechanismArg};
 pub use config::{IamConfig, IamMechanism};
+pub use net::MskIamMechanism;
 pub use signer::MskSigner;
 
 pub use credentials::{

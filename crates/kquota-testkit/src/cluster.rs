@@ -314,6 +314,34 @@ struct Node {
     log: PathBuf,
     heap_mb: u32,
     jvm: Option<Jvm>,
+    /// Where this node's JVM writes the class-data archive at exit (first start only).
+    cds_dump: Option<PathBuf>,
+}
+
+impl Node {
+    /// Stops the JVM gracefully; publishes the class-data archive it wrote, if any.
+    fn stop(&mut self, timeout: Duration) {
+        if let Some(mut j) = self.jvm.take() {
+            let code = j.stop(timeout);
+            if let Some(tmp) = self.cds_dump.take() {
+                publish_cds(&tmp, code);
+            }
+        }
+    }
+}
+
+/// Renames a freshly written class-data archive into place (only after a clean JVM exit).
+fn publish_cds(tmp: &Path, exit_code: Option<i32>) {
+    let complete = exit_code.is_some()
+        && fs::metadata(tmp)
+            .map(|m| m.len() > (1 << 20))
+            .unwrap_or(false);
+    // "<hash>.jsa.tmp<pid>" -> "<hash>.jsa"
+    let final_path = tmp.with_extension("");
+    if complete && !final_path.exists() {
+        let _ = fs::rename(tmp, &final_path);
+    }
+    let _ = fs::remove_file(tmp);
 }
 
 /// A running local Apache Kafka (KRaft) cluster: started by [`KafkaCluster::start`] (stopped on
@@ -334,6 +362,8 @@ pub struct KafkaCluster {
     owned: bool,
     /// Shared clusters keep their logs when the process exits.
     pub(crate) keep_logs: bool,
+    /// Held while this cluster's first node records the class-data archive.
+    _cds_lock: Option<fetch::FileLock>,
 }
 
 impl fmt::Debug for KafkaCluster {
@@ -388,6 +418,7 @@ impl KafkaCluster {
             Some(p) => PathBuf::from(p),
             None => std::env::temp_dir(),
         };
+        prune_stale_dirs(&base);
         let dir = base.join(format!(
             "kquota-testkit-{}-{}-{:08x}",
             std::process::id(),
@@ -406,6 +437,15 @@ impl KafkaCluster {
             base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(rand::random::<[u8; 16]>())
         };
 
+        // The first cluster started with this classpath records which classes Kafka loads, so
+        // later JVMs start faster (one process at a time does it).
+        let cds_archive = fetch::cds_archive(&java, &classpath);
+        let cds_lock = if cds_archive.exists() {
+            None
+        } else {
+            let _ = fs::create_dir_all(cds_archive.parent().unwrap_or(Path::new(".")));
+            fetch::try_lock(&cds_archive.with_extension("lock"))
+        };
         let mut attempt = 0;
         loop {
             attempt += 1;
@@ -420,6 +460,13 @@ impl KafkaCluster {
                 iam_file: &iam_file,
                 creds: &creds,
                 cluster_id: &cluster_id,
+                cds_dump: cds_lock.as_ref().map(|_| {
+                    PathBuf::from(format!(
+                        "{}.tmp{}",
+                        cds_archive.display(),
+                        std::process::id()
+                    ))
+                }),
             };
             match ctx.try_start() {
                 Ok((nodes, brokers)) => {
@@ -457,6 +504,7 @@ impl KafkaCluster {
                         iam: Mutex::new(creds.iam.clone()),
                         owned: true,
                         keep_logs: false,
+                        _cds_lock: cds_lock,
                     };
                     eprintln!(
                         "kquota-testkit: {} broker(s) ready in {:.1} s; PLAINTEXT {}; logs under {}",
@@ -520,6 +568,7 @@ impl KafkaCluster {
             iam: Mutex::new(iam),
             owned: false,
             keep_logs: true,
+            _cds_lock: None,
         })
     }
 
@@ -767,9 +816,7 @@ impl KafkaCluster {
             .iter_mut()
             .find(|n| n.id == id && n.broker)
             .ok_or_else(|| TestkitError::Invalid(format!("no broker with id {id}")))?;
-        if let Some(mut jvm) = node.jvm.take() {
-            jvm.stop(Duration::from_secs(15));
-        }
+        node.stop(Duration::from_secs(15));
         Ok(())
     }
 
@@ -829,9 +876,16 @@ impl KafkaCluster {
         }
     }
 
-    /// Kills every node at once (SIGKILL) — used at process exit for shared clusters.
+    /// Kills every node at once (SIGKILL) — used at process exit for shared clusters. A node
+    /// that is recording the class-data archive is given a few seconds to stop cleanly first.
     pub(crate) fn kill_all(&self) {
         if let Ok(mut nodes) = self.nodes.try_lock() {
+            if let Some(n) = nodes
+                .iter_mut()
+                .find(|n| n.cds_dump.is_some() && n.jvm.is_some())
+            {
+                n.stop(Duration::from_secs(10));
+            }
             for n in nodes.iter_mut() {
                 if let Some(mut j) = n.jvm.take() {
                     j.kill_now();
@@ -849,14 +903,10 @@ impl KafkaCluster {
             }
         }
         for n in nodes.iter_mut().filter(|n| n.broker) {
-            if let Some(mut j) = n.jvm.take() {
-                j.stop(Duration::from_secs(8));
-            }
+            n.stop(Duration::from_secs(8));
         }
         for n in nodes.iter_mut() {
-            if let Some(mut j) = n.jvm.take() {
-                j.stop(Duration::from_secs(8));
-            }
+            n.stop(Duration::from_secs(8));
         }
     }
 
@@ -888,6 +938,39 @@ impl Drop for KafkaCluster {
             }
         } else {
             let _ = fs::remove_dir_all(&self.info.dir);
+        }
+    }
+}
+
+/// Removes cluster directories (`kquota-testkit-<pid>-<n>-<hex>`) of processes that are gone,
+/// once they are an hour old: the kept logs of failed runs stay available for a while.
+fn prune_stale_dirs(base: &Path) {
+    let Ok(entries) = fs::read_dir(base) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().to_string();
+        let Some(rest) = name.strip_prefix("kquota-testkit-") else {
+            continue;
+        };
+        let parts: Vec<&str> = rest.split('-').collect();
+        let [pid, seq, tag] = parts[..] else {
+            continue;
+        };
+        if pid.parse::<u32>().is_err() || seq.parse::<u32>().is_err() || tag.len() != 8 {
+            continue;
+        }
+        if Path::new("/proc").join(pid).exists() {
+            continue;
+        }
+        let old = e
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age > Duration::from_secs(3600));
+        if old && e.path().is_dir() {
+            let _ = fs::remove_dir_all(e.path());
         }
     }
 }
@@ -946,7 +1029,13 @@ pub(crate) fn java_command(
     cmd.arg(format!("-Xmx{heap_mb}m"))
         .arg("-Xms32m")
         .args(JVM_FAST)
-        .arg(format!("-Dlog4j2.configurationFile={}", log4j.display()))
+        // JVM warnings (e.g. a stale class-data archive) must not mix with the tool's stdout.
+        .args(["-Xlog:disable", "-Xlog:all=warning:stderr"]);
+    let archive = fetch::cds_archive(java, classpath);
+    if archive.exists() {
+        cmd.arg(format!("-XX:SharedArchiveFile={}", archive.display()));
+    }
+    cmd.arg(format!("-Dlog4j2.configurationFile={}", log4j.display()))
         .arg("-cp")
         .arg(classpath)
         .arg(main);
@@ -956,6 +1045,15 @@ pub(crate) fn java_command(
 fn launch(java: &Path, classpath: &str, log4j: &Path, node: &Node) -> Result<Jvm> {
     let mut args: Vec<OsString> = vec![format!("-Xmx{}m", node.heap_mb).into(), "-Xms64m".into()];
     args.extend(JVM_FAST.iter().map(OsString::from));
+    match &node.cds_dump {
+        Some(tmp) => args.push(format!("-XX:ArchiveClassesAtExit={}", tmp.display()).into()),
+        None => {
+            let archive = fetch::cds_archive(java, classpath);
+            if archive.exists() {
+                args.push(format!("-XX:SharedArchiveFile={}", archive.display()).into());
+            }
+        }
+    }
     args.push(format!("-Dlog4j2.configurationFile={}", log4j.display()).into());
     args.push("-cp".into());
     args.push(classpath.into());
@@ -1060,6 +1158,7 @@ struct StartCtx<'a> {
     iam_file: &'a Path,
     creds: &'a Credentials,
     cluster_id: &'a str,
+    cds_dump: Option<PathBuf>,
 }
 
 impl StartCtx<'_> {
@@ -1136,6 +1235,7 @@ impl StartCtx<'_> {
                 dir,
                 props,
                 log,
+                cds_dump: if i == 0 { self.cds_dump.clone() } else { None },
                 heap_mb: if broker {
                     self.spec.heap_mb
                 } else {
@@ -1235,7 +1335,9 @@ impl StartCtx<'_> {
         }
     }
 
-    /// `kafka-storage format` for every node, in parallel (one short JVM each).
+    /// `kafka-storage format` for every node, all in one short JVM (the plugin's
+    /// `dev.kquota.testkit.FormatStorage` calls Kafka's `StorageTool.execute` per node, writing
+    /// each node's output to its own log).
     fn format_all(&self, nodes: &[Node]) -> Result<()> {
         let mut scram = Vec::new();
         for u in &self.creds.scram_users {
@@ -1244,84 +1346,88 @@ impl StartCtx<'_> {
                 scram.push(format!("{mech}=[name={},password={}]", u.user, u.password));
             }
         }
-        std::thread::scope(|s| {
-            let handles: Vec<_> = nodes
-                .iter()
-                .map(|node| {
-                    let scram = &scram;
-                    s.spawn(move || -> Result<()> {
-                        let out = io_ctx(
-                            fs::File::options()
-                                .create(true)
-                                .append(true)
-                                .open(&node.log),
-                            || format!("opening {}", node.log.display()),
-                        )?;
-                        let err = io_ctx(out.try_clone(), || "duplicating log handle".into())?;
-                        let mut cmd = java_command(
-                            self.java,
-                            self.classpath,
-                            &self.tools_log4j,
-                            128,
-                            "kafka.tools.StorageTool",
-                        );
-                        cmd.args(["format", "-t", self.cluster_id, "-c"])
-                            .arg(&node.props)
-                            .args(scram)
-                            .stdin(std::process::Stdio::null())
-                            .stdout(out)
-                            .stderr(err);
-                        let mut child =
-                            io_ctx(cmd.spawn(), || "running kafka.tools.StorageTool".into())?;
-                        let deadline = Instant::now() + Duration::from_secs(60);
-                        let status = loop {
-                            match child.try_wait() {
-                                Ok(Some(st)) => break st,
-                                Ok(None) if Instant::now() >= deadline => {
-                                    let _ = child.kill();
-                                    let _ = child.wait();
-                                    return Err(TestkitError::NodeFailed {
-                                        node: node.id,
-                                        stage: "format storage",
-                                        cause: "kafka.tools.StorageTool did not finish in 60 s"
-                                            .into(),
-                                        log: node.log.clone(),
-                                    });
-                                }
-                                Ok(None) => std::thread::sleep(Duration::from_millis(50)),
-                                Err(e) => {
-                                    return Err(TestkitError::io("waiting for StorageTool", e))
-                                }
-                            }
-                        };
-                        if !status.success() {
-                            return Err(node_failure(
-                                node.id,
-                                "format storage",
-                                &node.log,
-                                &status.to_string(),
-                            ));
-                        }
-                        Ok(())
-                    })
-                })
-                .collect();
-            let mut first_err = None;
-            for h in handles {
-                let r = h.join().unwrap_or_else(|_| {
-                    Err(TestkitError::Invalid(
-                        "storage format thread panicked".into(),
-                    ))
-                });
-                if let Err(e) = r {
-                    first_err.get_or_insert(e);
+        let mut jobs = String::new();
+        for node in nodes {
+            let mut fields = vec![
+                node.log.display().to_string(),
+                "format".into(),
+                "-t".into(),
+                self.cluster_id.to_string(),
+                "-c".into(),
+                node.props.display().to_string(),
+            ];
+            fields.extend(scram.iter().cloned());
+            jobs.push_str(&fields.join("\t"));
+            jobs.push('\n');
+        }
+        let jobs_file = self.dir.join("format-jobs.tsv");
+        io_ctx(fs::write(&jobs_file, jobs), || {
+            format!("writing {}", jobs_file.display())
+        })?;
+        let tool_log = self.dir.join("format.log");
+        let out = io_ctx(fs::File::create(&tool_log), || {
+            format!("creating {}", tool_log.display())
+        })?;
+        let mut cmd = java_command(
+            self.java,
+            self.classpath,
+            &self.tools_log4j,
+            128,
+            "dev.kquota.testkit.FormatStorage",
+        );
+        cmd.arg(&jobs_file)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(out);
+        let first = &nodes[0];
+        let mut child = io_ctx(cmd.spawn(), || "running the storage formatter".into())?;
+        let mut stdout = child.stdout.take();
+        let reader = std::thread::spawn(move || {
+            let mut text = String::new();
+            if let Some(s) = stdout.as_mut() {
+                let _ = std::io::Read::read_to_string(s, &mut text);
+            }
+            text
+        });
+        let deadline = Instant::now() + Duration::from_secs(90);
+        let status = loop {
+            match child.try_wait() {
+                Ok(Some(st)) => break st,
+                Ok(None) if Instant::now() >= deadline => {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    return Err(TestkitError::NodeFailed {
+                        node: first.id,
+                        stage: "format storage",
+                        cause: "the storage formatter did not finish in 90 s".into(),
+                        log: tool_log,
+                    });
                 }
+                Ok(None) => std::thread::sleep(Duration::from_millis(50)),
+                Err(e) => return Err(TestkitError::io("waiting for the storage formatter", e)),
             }
-            match first_err {
-                Some(e) => Err(e),
-                None => Ok(()),
-            }
-        })
+        };
+        let report = reader.join().unwrap_or_default();
+        if status.success() {
+            return Ok(());
+        }
+        let failed = report
+            .lines()
+            .find_map(|l| l.strip_prefix("FAILED ")?.trim().parse::<usize>().ok());
+        match failed.and_then(|i| nodes.get(i)) {
+            Some(node) => Err(node_failure(
+                node.id,
+                "format storage",
+                &node.log,
+                &status.to_string(),
+            )),
+            None => Err(node_failure(
+                first.id,
+                "format storage",
+                &tool_log,
+                &status.to_string(),
+            )),
+        }
     }
 
     fn server_properties(

@@ -7,8 +7,8 @@
 //! Requirements: a JDK 17+ (`java`, `javac`) and Maven (`mvn`) on `PATH`. The first use fetches
 //! Kafka's jars from Maven Central (`testdata/kafka/pom.xml`, ~10 s) into `<repo>/.cache/kafka`
 //! (env `KQUOTA_TESTKIT_CACHE` overrides; the repo root is found from this crate's manifest dir,
-//! env `KQUOTA_TESTKIT_REPO` overrides) under a file lock, and compiles the validator
-//! (`testdata/broker-plugin/MskIamValidatorCallbackHandler.java`) with `javac`.
+//! env `KQUOTA_TESTKIT_REPO` overrides) under a file lock, and compiles the broker plugin
+//! (`testdata/broker-plugin/*.java`: the validator and a storage formatter) with `javac` into a jar.
 //!
 //! ## Quick start
 //!
@@ -148,9 +148,7 @@ pub use certs::CLIENT_CERT_CN;
 pub use cluster::{BrokerInfo, ClusterSpec, KafkaCluster, Listener, CONTROLLER_ID};
 pub use credentials::{Credentials, IamIdentity, UserPassword, TEST_ACCOUNT};
 pub use error::{Result, TestkitError};
-pub use fetch::{
-    cache_dir, kafka_home, repo_root, validator_classes, KAFKA_VERSION, VALIDATOR_CLASS,
-};
+pub use fetch::{cache_dir, kafka_home, plugin_jar, repo_root, KAFKA_VERSION, VALIDATOR_CLASS};
 pub use iam::{sign_iam_token, validator_command};
 pub use shared::{shared, shared_three, try_shared, try_shared_three};
 
@@ -163,6 +161,6 @@ pub use shared::{shared, shared_three, try_shared, try_shared_three};
 pub fn fetch() -> Result<std::path::PathBuf> {
     fetch::find_tool("java")?;
     let home = kafka_home()?;
-    validator_classes()?;
+    plugin_jar()?;
     Ok(home)
 }

@@ -100,15 +100,17 @@ impl Jvm {
     }
 
     /// Stops the JVM and waits for it; after `timeout` the whole process group is SIGKILLed.
-    pub(crate) fn stop(&mut self, timeout: Duration) {
+    /// Returns the watchdog's exit code when the JVM ended on its own terms (not SIGKILLed).
+    pub(crate) fn stop(&mut self, timeout: Duration) -> Option<i32> {
         self.begin_stop();
         let deadline = Instant::now() + timeout;
         loop {
             match self.child.try_wait() {
-                Ok(Some(_)) | Err(_) => return,
+                Ok(Some(st)) => return st.code().filter(|c| *c != 128 + libc::SIGKILL),
+                Err(_) => return None,
                 Ok(None) if Instant::now() >= deadline => {
                     self.kill_now();
-                    return;
+                    return None;
                 }
                 Ok(None) => std::thread::sleep(Duration::from_millis(50)),
             }
@@ -118,6 +120,9 @@ impl Jvm {
     /// SIGKILLs the watchdog's process group (the JVM included) and reaps the watchdog.
     pub(crate) fn kill_now(&mut self) {
         self.lifeline.take();
+        if self.child.try_wait().ok().flatten().is_some() {
+            return;
+        }
         let pgid = self.child.id() as libc::pid_t;
         // SAFETY: sends a signal to the process group we created for this watchdog.
         unsafe {
@@ -130,7 +135,7 @@ impl Jvm {
 impl Drop for Jvm {
     fn drop(&mut self) {
         if self.child.try_wait().ok().flatten().is_none() {
-            self.stop(Duration::from_secs(8));
+            let _ = self.stop(Duration::from_secs(8));
         }
     }
 }

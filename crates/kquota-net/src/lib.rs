@@ -44,6 +44,8 @@ mod connection;
 pub mod correlation;
 mod error;
 pub mod frame;
+#[doc(hidden)]
+pub mod fuzzing;
 mod metadata;
 pub mod records;
 mod request;
@@ -58,7 +60,7 @@ pub use config::{
 pub use connection::{BrokerConnection, Response};
 pub use error::{AuthError, Error};
 pub use metadata::{BrokerInfo, ClusterMetadata, PartitionInfo, TopicInfo};
-pub use request::{for_each_response_decoder, KafkaRequest};
+pub use request::{for_each_response_decoder, KafkaRequest, ResponseDecoder};
 pub use sasl::{BoxFuture, OAuthToken, SaslMechanism, SaslSession, SaslStep, TokenProvider};
 pub use throttle::ThrottleEvent;
 

@@ -139,6 +139,9 @@ kafka_request!(CreatePartitionsRequest => CreatePartitionsResponse, CreatePartit
 kafka_request!(DescribeUserScramCredentialsRequest => DescribeUserScramCredentialsResponse, DescribeUserScramCredentials, retry_safe: true);
 kafka_request!(AlterUserScramCredentialsRequest => AlterUserScramCredentialsResponse, AlterUserScramCredentials, retry_safe: false);
 
+/// Decodes a response frame (correlation id, header, body) at a version; used by fuzzing.
+pub type ResponseDecoder = fn(bytes::Bytes, i16) -> Result<(), String>;
+
 /// Calls `f(api, decode)` for every response type kquota decodes, with a function that decodes
 /// a response frame of that API at a version. Used by the fuzz targets and hostile-input tests.
 pub fn for_each_response_decoder(

@@ -501,16 +501,7 @@ impl BrokerConnection {
                 needed: needed_release(R::KEY).into(),
             });
         }
-        let span = tracing::debug_span!(
-            "kafka_request",
-            api = ?R::KEY,
-            version,
-            broker = self.inner.shared.id(),
-            addr = %self.inner.addr,
-            correlation_id = tracing::field::Empty,
-            latency_us = tracing::field::Empty,
-            throttle_ms = tracing::field::Empty,
-        );
+        let span = self.request_span(R::KEY, version);
         async {
             let mut w = self.inner.writer.lock().await;
             let pending = self.write_request(&mut w, version, request).await?;
@@ -519,6 +510,21 @@ impl BrokerConnection {
         }
         .instrument(span)
         .await
+    }
+
+    /// The tracing span of one request (api, version, broker, correlation id, latency,
+    /// throttle); never the request body, so no credentials.
+    fn request_span(&self, api: ApiKey, version: i16) -> tracing::Span {
+        tracing::debug_span!(
+            "kafka_request",
+            api = ?api,
+            version,
+            broker = self.inner.shared.id(),
+            addr = %self.inner.addr,
+            correlation_id = tracing::field::Empty,
+            latency_us = tracing::field::Empty,
+            throttle_ms = tracing::field::Empty,
+        )
     }
 
     /// Closes the connection; requests in flight fail with [`Error::ConnectionClosed`].
@@ -693,8 +699,13 @@ impl BrokerConnection {
         version: i16,
         request: &R,
     ) -> Result<Response<R::Response>, Error> {
-        let pending = self.write_request(w, version, request).await?;
-        self.wait(pending, version).await
+        let span = self.request_span(R::KEY, version);
+        async {
+            let pending = self.write_request(w, version, request).await?;
+            self.wait(pending, version).await
+        }
+        .instrument(span)
+        .await
     }
 
     async fn negotiate_versions(&self, w: &mut WriteHalf<Box<dyn Io>>) -> Result<(), Error> {
@@ -708,6 +719,7 @@ impl BrokerConnection {
         for _ in 0..2 {
             let raw = self
                 .raw_round_trip(w, ApiKey::ApiVersions, version, &req)
+                .instrument(self.request_span(ApiKey::ApiVersions, version))
                 .await?;
             let decoded = frame::decode_response::<ApiVersionsResponse>(raw.clone(), version);
             let body = match decoded {
@@ -780,6 +792,7 @@ impl BrokerConnection {
         });
         let id = shared.lock().in_flight.register(Pending { deliver });
         frame::set_correlation_id(&mut frame, id);
+        tracing::Span::current().record("correlation_id", id);
         let timeout = cfg.request_timeout;
         let guard = PoisonOnDrop(Some(shared));
         let res = tokio::time::timeout(timeout, async {

@@ -488,3 +488,180 @@ async fn reauthenticates_before_short_sessions_expire_without_failing_requests()
         "all on the first connection"
     );
 }
+
+#[tokio::test]
+async fn missing_api_is_a_clear_unsupported_error() {
+    // An old broker (pre-2.6): no DescribeClientQuotas in its ApiVersions.
+    let fake = FakeBroker::start(Arc::new(|r: &Req| {
+        if r.api_key == ApiKey::ApiVersions as i16 {
+            use kafka_protocol::messages::api_versions_response::ApiVersion;
+            let keys = vec![
+                ApiVersion::default()
+                    .with_api_key(ApiKey::ApiVersions as i16)
+                    .with_max_version(3),
+                ApiVersion::default()
+                    .with_api_key(ApiKey::Metadata as i16)
+                    .with_min_version(1)
+                    .with_max_version(9),
+            ];
+            return vec![Action::Raw(response(
+                r.correlation_id,
+                r.version,
+                &ApiVersionsResponse::default().with_api_keys(keys),
+            ))];
+        }
+        vec![Action::Default]
+    }))
+    .await;
+    let cluster = Cluster::connect(cfg(&fake.addr)).await.unwrap();
+    let e = cluster.send(Target::Any, quotas_req()).await.unwrap_err();
+    assert!(
+        matches!(
+            e,
+            Error::UnsupportedApi {
+                api: ApiKey::DescribeClientQuotas,
+                ..
+            }
+        ),
+        "{e:?}"
+    );
+    let text = e.to_string();
+    assert!(
+        text.contains("does not support DescribeClientQuotas; Kafka 2.6 or newer is needed"),
+        "{text}"
+    );
+    assert!(
+        fake.requests(ApiKey::DescribeClientQuotas).is_empty(),
+        "nothing was sent"
+    );
+}
+
+#[tokio::test]
+async fn old_broker_answering_apiversions_v0_is_negotiated_down() {
+    // A broker that only knows ApiVersions v0..=2 answers our v3 request with a v0 body carrying
+    // UNSUPPORTED_VERSION and its range; the client retries at v2.
+    let fake = FakeBroker::start(Arc::new(|r: &Req| {
+        if r.api_key == ApiKey::ApiVersions as i16 {
+            use kafka_protocol::messages::api_versions_response::ApiVersion;
+            let keys = vec![
+                ApiVersion::default()
+                    .with_api_key(ApiKey::ApiVersions as i16)
+                    .with_max_version(2),
+                ApiVersion::default()
+                    .with_api_key(ApiKey::Metadata as i16)
+                    .with_min_version(1)
+                    .with_max_version(9),
+            ];
+            let body = ApiVersionsResponse::default().with_api_keys(keys);
+            if r.version > 2 {
+                return vec![Action::Raw(response(
+                    r.correlation_id,
+                    0,
+                    &body.with_error_code(35),
+                ))];
+            }
+            return vec![Action::Raw(response(r.correlation_id, r.version, &body))];
+        }
+        vec![Action::Default]
+    }))
+    .await;
+    let conn = BrokerConnection::connect(&fake.addr, 1, &cfg(&fake.addr))
+        .await
+        .unwrap();
+    assert_eq!(conn.broker_versions(ApiKey::Metadata), Some((1, 9)));
+    let versions: Vec<i16> = fake
+        .requests(ApiKey::ApiVersions)
+        .iter()
+        .map(|r| r.version)
+        .collect();
+    assert_eq!(versions, vec![3, 2]);
+    assert_eq!(
+        conn.send(&MetadataRequest::default())
+            .await
+            .unwrap()
+            .api_version,
+        9
+    );
+}
+
+/// Passwords never reach logs (TRACE level), errors or Debug output.
+#[tokio::test]
+async fn secrets_never_appear_in_logs_errors_or_debug() {
+    use std::sync::Mutex;
+    #[derive(Clone, Default)]
+    struct Buf(Arc<Mutex<Vec<u8>>>);
+    impl std::io::Write for Buf {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(b);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let buf = Buf::default();
+    let b2 = buf.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || b2.clone())
+        .with_ansi(false)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    const SECRET: &str = "s3cr3t-Pa55word";
+    let fake = scram_broker(false).await;
+    let sasl = SaslConfig::Scram {
+        mechanism: ScramMechanism::Sha256,
+        username: "user".into(),
+        password: SECRET.into(),
+    };
+    let config = cfg(&fake.addr).security(Security::SaslPlaintext(sasl));
+    let e = BrokerConnection::connect(&fake.addr, 1, &config)
+        .await
+        .unwrap_err();
+    let plain = SaslConfig::Plain {
+        username: "user".into(),
+        password: SECRET.into(),
+    };
+    let fake2 = FakeBroker::start(Arc::new(|r: &Req| {
+        if r.api_key == ApiKey::SaslHandshake as i16 {
+            let body = SaslHandshakeResponse::default().with_mechanisms(vec!["PLAIN".into()]);
+            return vec![Action::Raw(response(r.correlation_id, r.version, &body))];
+        }
+        if r.api_key == ApiKey::SaslAuthenticate as i16 {
+            let body = SaslAuthenticateResponse::default()
+                .with_error_code(58)
+                .with_error_message(Some(
+                    "Authentication failed: Invalid username or password".into(),
+                ));
+            return vec![Action::Raw(response(r.correlation_id, r.version, &body))];
+        }
+        vec![Action::Default]
+    }))
+    .await;
+    let config2 = cfg(&fake2.addr).security(Security::SaslPlaintext(plain));
+    let e2 = BrokerConnection::connect(&fake2.addr, 1, &config2)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&e2, Error::Auth(AuthError::Rejected { message, .. }) if message.contains("Invalid username")),
+        "{e2:?}"
+    );
+
+    let logs = String::from_utf8(buf.0.lock().unwrap().clone()).unwrap();
+    assert!(
+        logs.contains("kafka_request"),
+        "spans were recorded: {logs}"
+    );
+    for text in [
+        logs,
+        e.to_string(),
+        format!("{e:?}"),
+        e2.to_string(),
+        format!("{e2:?}"),
+        format!("{config:?}"),
+        format!("{config2:?}"),
+    ] {
+        assert!(!text.contains(SECRET), "secret leaked into: {text}");
+    }
+}

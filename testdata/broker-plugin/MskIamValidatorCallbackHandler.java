@@ -16,6 +16,8 @@
  *   listener.name.<l>.oauthbearer.sasl.server.callback.handler.class=dev.kquota.testkit.MskIamValidatorCallbackHandler
  *   listener.name.<l>.oauthbearer.sasl.jaas.config=...OAuthBearerLoginModule required
  *       credentialsFile="/path/iam-credentials.json" clockSkewSeconds="300" [fixedNowMs="..."]
+ *       (with fixedNowMs, tokens are checked at that instant and their lifetime, which bounds the
+ *       SASL session, is moved onto the real clock by the same offset)
  *       [maxExpiresSeconds="900"] unsecuredLoginStringClaim_sub="broker";
  *
  * Credentials file: JSON {"identities":[{"access_key_id":..,"secret_access_key":..,
@@ -128,6 +130,12 @@ public class MskIamValidatorCallbackHandler implements AuthenticateCallbackHandl
                 try {
                     Verified ok = verify(v.tokenValue(), credentials.current(), now, skewMs, maxExpiresSeconds);
                     LOG.info("MSK IAM validator: accepted access key {} as principal {}", ok.accessKeyId, ok.principal);
+                    if (fixedNowMs != null) {
+                        // The broker bounds the session by the token's lifetime on the real clock:
+                        // move the token's window by the same offset as the fixed "now".
+                        long shift = System.currentTimeMillis() - fixedNowMs;
+                        ok = new Verified(ok.principal, ok.accessKeyId, ok.startMs + shift, ok.expiryMs + shift);
+                    }
                     v.token(ok.asToken(v.tokenValue()));
                 } catch (Rejected e) {
                     LOG.info("MSK IAM validator: rejected token: {}", e.getMessage());

@@ -108,6 +108,8 @@ pub struct ClusterSpec {
     start_timeout: Duration,
     fixed_ports: Option<u16>,
     heap_mb: u32,
+    iam_clock_skew_secs: u64,
+    iam_fixed_now_ms: Option<u64>,
 }
 
 impl ClusterSpec {
@@ -122,6 +124,8 @@ impl ClusterSpec {
             start_timeout: Duration::from_secs(90),
             fixed_ports: None,
             heap_mb: 256,
+            iam_clock_skew_secs: 300,
+            iam_fixed_now_ms: None,
         }
     }
 
@@ -226,6 +230,29 @@ impl ClusterSpec {
     /// ```
     pub fn heap_mb(mut self, mb: u32) -> Self {
         self.heap_mb = mb;
+        self
+    }
+
+    /// Clock skew the MSK IAM validator allows around `X-Amz-Date` and its expiry (default 300 s).
+    ///
+    /// ```
+    /// let spec = kquota_testkit::ClusterSpec::single().iam_clock_skew_secs(0);
+    /// # let _ = spec;
+    /// ```
+    pub fn iam_clock_skew_secs(mut self, secs: u64) -> Self {
+        self.iam_clock_skew_secs = secs;
+        self
+    }
+
+    /// Makes the MSK IAM validator use this fixed "now" (epoch milliseconds) instead of the clock,
+    /// e.g. the signing time of a recorded token such as the official signer vectors.
+    ///
+    /// ```
+    /// let spec = kquota_testkit::ClusterSpec::single().iam_fixed_now_ms(1_705_322_096_000);
+    /// # let _ = spec;
+    /// ```
+    pub fn iam_fixed_now_ms(mut self, epoch_ms: u64) -> Self {
+        self.iam_fixed_now_ms = Some(epoch_ms);
         self
     }
 
@@ -338,8 +365,22 @@ fn publish_cds(tmp: &Path, exit_code: Option<i32>) {
             .unwrap_or(false);
     // "<hash>.jsa.tmp<pid>" -> "<hash>.jsa"
     let final_path = tmp.with_extension("");
-    if complete && !final_path.exists() {
-        let _ = fs::rename(tmp, &final_path);
+    if complete && !final_path.exists() && fs::rename(tmp, &final_path).is_ok() {
+        // Archives of older classpaths (an earlier plugin build) are dead weight (~50 MB each).
+        if let Some(dir) = final_path.parent() {
+            for e in fs::read_dir(dir).into_iter().flatten().flatten() {
+                let p = e.path();
+                let stale = p != final_path
+                    && e.metadata()
+                        .and_then(|m| m.modified())
+                        .ok()
+                        .and_then(|t| t.elapsed().ok())
+                        .is_some_and(|age| age > Duration::from_secs(3600));
+                if stale && p.extension().is_some_and(|x| x == "jsa") {
+                    let _ = fs::remove_file(p);
+                }
+            }
+        }
     }
     let _ = fs::remove_file(tmp);
 }
@@ -1521,8 +1562,12 @@ impl StartCtx<'_> {
                 set(
                     &format!("listener.name.{l}.oauthbearer.sasl.jaas.config"),
                     format!(
-                        "org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required credentialsFile=\"{}\" clockSkewSeconds=\"300\" maxExpiresSeconds=\"900\" unsecuredLoginStringClaim_sub=\"broker\";",
-                        self.iam_file.display()
+                        "org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required credentialsFile=\"{}\" clockSkewSeconds=\"{}\" maxExpiresSeconds=\"900\"{} unsecuredLoginStringClaim_sub=\"broker\";",
+                        self.iam_file.display(),
+                        spec.iam_clock_skew_secs,
+                        spec.iam_fixed_now_ms
+                            .map(|ms| format!(" fixedNowMs=\"{ms}\""))
+                            .unwrap_or_default()
                     ),
                 );
                 set(

@@ -39,17 +39,27 @@ pub fn repo_root() -> PathBuf {
     root.canonicalize().unwrap_or(root)
 }
 
-/// The cache directory: env `KQUOTA_TESTKIT_CACHE`, else `<repo>/.cache/kafka` (git-ignored).
+/// The cache directory: env `KQUOTA_TESTKIT_CACHE`, else `<repo>/.cache/kafka` (git-ignored), else
+/// (read-only checkout) `$XDG_CACHE_HOME/kquota-testkit` or `~/.cache/kquota-testkit`.
 ///
 /// ```
 /// let cache = kquota_testkit::cache_dir();
 /// assert!(cache.is_absolute() || std::env::var_os("KQUOTA_TESTKIT_CACHE").is_some());
 /// ```
 pub fn cache_dir() -> PathBuf {
-    match std::env::var_os("KQUOTA_TESTKIT_CACHE") {
-        Some(p) => PathBuf::from(p),
-        None => repo_root().join(".cache/kafka"),
+    if let Some(p) = std::env::var_os("KQUOTA_TESTKIT_CACHE") {
+        return PathBuf::from(p);
     }
+    let in_repo = repo_root().join(".cache/kafka");
+    if fs::create_dir_all(&in_repo).is_ok() {
+        return in_repo;
+    }
+    // A read-only checkout (e.g. a git dependency in a shared cargo home): use the user's cache.
+    let base = std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+        .unwrap_or_else(std::env::temp_dir);
+    base.join("kquota-testkit")
 }
 
 /// Fetches Apache Kafka (broker, tools, log4j2 backend) into the cache if it is not there yet and

@@ -23,36 +23,119 @@ fn all_ports(c: &KafkaCluster) -> Vec<u16> {
         .collect()
 }
 
+/// The first official signer vector (see tests/validator.rs for provenance).
+fn first_vector() -> serde_json::Value {
+    let path = kquota_testkit::repo_root().join("../shared/vectors/msk_iam_oauthbearer.json");
+    let v: Vec<serde_json::Value> =
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    v.into_iter()
+        .find(|x| x["inputs"]["session_token"].is_null())
+        .unwrap()
+}
+
 #[test]
 fn two_clusters_run_at_once_and_a_broker_restarts_on_the_same_ports() {
+    let vector = first_vector();
+    let signed_at = vector["inputs"]["signing_time_epoch_ms"].as_u64().unwrap();
     let (a, b) = std::thread::scope(|s| {
         let a = s.spawn(|| KafkaCluster::start(ClusterSpec::single()));
-        let b = s.spawn(|| KafkaCluster::start(ClusterSpec::single().anonymous_super_user(false)));
+        let b = s.spawn(|| {
+            KafkaCluster::start(
+                ClusterSpec::single()
+                    .anonymous_super_user(false)
+                    .ssl_client_auth(true)
+                    .iam_fixed_now_ms(signed_at),
+            )
+        });
         (a.join().unwrap().unwrap(), b.join().unwrap().unwrap())
     });
     let (pa, pb) = (all_ports(&a), all_ports(&b));
     assert!(pa.iter().all(|p| !pb.contains(p)), "{pa:?} vs {pb:?}");
     assert_ne!(a.cluster_id(), b.cluster_id());
     assert_ne!(a.dir(), b.dir());
-    for c in [&a, &b] {
-        assert!(
-            Conn::plain(c.brokers()[0].plaintext)
-                .api_versions()
-                .unwrap()
-                > 40
-        );
-        let mut s = Conn::tls(c.brokers()[0].ssl, c.ca_pem_path(), None);
-        assert!(s.api_versions().unwrap() > 40);
-    }
-    // b: anonymous is not a super user, so PLAINTEXT may not create topics; admin may.
-    let mut anon = Conn::plain(b.brokers()[0].plaintext);
+    assert!(
+        Conn::plain(a.brokers()[0].plaintext)
+            .api_versions()
+            .unwrap()
+            > 40
+    );
+    assert!(
+        Conn::plain(b.brokers()[0].plaintext)
+            .api_versions()
+            .unwrap()
+            > 40
+    );
+    assert!(
+        Conn::tls(a.brokers()[0].ssl, a.ca_pem_path(), None)
+            .api_versions()
+            .unwrap()
+            > 40
+    );
+
+    // b requires client certificates on SSL: without one the broker drops the connection.
+    let b0 = b.brokers()[0].clone();
+    assert!(Conn::tls(b0.ssl, b.ca_pem_path(), None)
+        .api_versions()
+        .is_err());
+    let client = Some((b.client_cert_pem_path(), b.client_key_pem_path()));
+    let mut cert_conn = Conn::tls(b0.ssl, b.ca_pem_path(), client);
+    assert!(cert_conn.api_versions().unwrap() > 40);
+    // b: neither ANONYMOUS nor the certificate principal is a super user...
+    let mut anon = Conn::plain(b0.plaintext);
     assert_eq!(
         anon.create_topic("testkit-anon", 1, 1),
         29 /* TOPIC_AUTHORIZATION_FAILED */
     );
+    assert_eq!(cert_conn.create_topic("testkit-cert", 1, 1), 29);
+    // ...until admin grants CREATE to exactly User:CN=kquota-client.
+    let creds = b.credentials();
+    let mut admin = Conn::plain(b0.sasl_plaintext);
+    admin
+        .sasl_plain(&creds.admin.user, &creds.admin.password)
+        .unwrap();
+    let principal = format!("User:CN={}", kquota_testkit::CLIENT_CERT_CN);
+    assert_eq!(
+        admin.allow_topic(&principal, "testkit-cert", 5 /* CREATE */),
+        0
+    );
+    let mut created = -1;
+    for _ in 0..50 {
+        created = cert_conn.create_topic("testkit-cert", 1, 1);
+        if created == 0 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(
+        created, 0,
+        "the client certificate's principal is {principal}"
+    );
+
+    // b's validator runs at the vector's signing time, so the official signer's token is accepted
+    // by the live broker once its (example) key is registered.
+    let i = &vector["inputs"];
+    let arn = "arn:aws:sts::111111111111:assumed-role/Vector-Role/vector-session";
+    b.register_iam_credentials(
+        i["access_key_id"].as_str().unwrap(),
+        i["secret_access_key"].as_str().unwrap(),
+        None,
+        arn,
+    )
+    .unwrap();
+    let mut iam = Conn::plain(b0.sasl_plaintext);
+    let resp = iam
+        .sasl_oauthbearer(vector["token"].as_str().unwrap())
+        .unwrap();
+    // The session is bounded by the token: 900 s from signing, on the shifted clock.
+    assert!(
+        (800_000..=900_000).contains(&resp.session_lifetime_ms),
+        "{}",
+        resp.session_lifetime_ms
+    );
+    assert!(iam.api_versions().unwrap() > 40);
+
     let mut anon_a = Conn::plain(a.brokers()[0].plaintext);
     assert_eq!(anon_a.create_topic("testkit-anon", 1, 1), 0);
-
     // Restart a's broker: same address, same data (the topic survives).
     let before = a.brokers()[0].clone();
     a.stop_broker(1).unwrap();
@@ -98,7 +181,6 @@ fn three_broker_cluster_comes_up_and_each_broker_answers() {
             .unwrap();
         assert!(s.api_versions().unwrap() > 40);
         let props = std::fs::read_to_string(b.log.with_file_name("server.properties")).unwrap();
-        assert!(props.contains("quota.window.size.seconds=1"));
         assert!(props.contains(&format!("node.id={}", b.id)));
     }
     assert_eq!(c.bootstrap(Listener::Plaintext).split(',').count(), 3);

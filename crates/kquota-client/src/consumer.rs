@@ -571,6 +571,7 @@ async fn fetch_loop(ctx: FetchCtx, parts: Vec<(TopicPartition, i64)>) {
     let max_part = ctx.config.max_partition_fetch_bytes.max(1);
     let floor = ctx.config.min_adaptive_fetch_bytes.clamp(1, max_part);
     let mut part_bytes = max_part;
+    let mut last_throttle: Option<std::time::Instant> = None;
     loop {
         let mut topics: BTreeMap<String, Vec<FetchPartition>> = BTreeMap::new();
         for (tp, off) in &positions {
@@ -744,9 +745,13 @@ async fn fetch_loop(ctx: FetchCtx, parts: Vec<(TopicPartition, i64)>) {
         );
         // Under a quota, ask for less per fetch so each response stays within what the broker
         // lets through in a fraction of its window; grow back when unthrottled.
+        // Halve on every throttle; grow back only after 30 s without one, so that under a quota
+        // the fetch size settles small and the byte rate stays smooth rather than arriving in
+        // window-sized bursts.
         if resp.throttle_time_ms > 0 {
             part_bytes = (part_bytes / 2).max(floor);
-        } else if bytes > 0 {
+            last_throttle = Some(std::time::Instant::now());
+        } else if bytes > 0 && last_throttle.is_none_or(|t| t.elapsed() > Duration::from_secs(30)) {
             part_bytes = part_bytes.saturating_mul(2).min(max_part);
         }
         let stop = events

@@ -435,12 +435,26 @@ impl GroupMember {
         if self.member_id.is_empty() {
             return;
         }
+        let v = match version_for::<LeaveGroupRequest>(&consumer.cluster, Some(coord)).await {
+            Ok(v) => v,
+            Err(e) => {
+                debug!(group = %self.group, error = %e, "leave group: no connection");
+                return;
+            }
+        };
         let req = LeaveGroupRequest::default()
-            .with_group_id(GroupId(StrBytes::from_string(self.group.clone())))
-            .with_member_id(StrBytes::from_string(self.member_id.clone()))
-            .with_members(vec![MemberIdentity::default()
-                .with_member_id(StrBytes::from_string(self.member_id.clone()))]);
-        match consumer.cluster.send(Target::Broker(coord), req).await {
+            .with_group_id(GroupId(StrBytes::from_string(self.group.clone())));
+        let req = if v >= 3 {
+            req.with_members(vec![MemberIdentity::default()
+                .with_member_id(StrBytes::from_string(self.member_id.clone()))])
+        } else {
+            req.with_member_id(StrBytes::from_string(self.member_id.clone()))
+        };
+        match consumer
+            .cluster
+            .send_version(Target::Broker(coord), v, req)
+            .await
+        {
             Ok(r) if r.body.error_code == 0 => debug!(group = %self.group, "left group"),
             Ok(r) => debug!(group = %self.group, code = r.body.error_code, "leave group error"),
             Err(e) => debug!(group = %self.group, error = %e, "leave group failed"),
@@ -475,15 +489,58 @@ async fn heartbeat_loop(
     }
 }
 
+/// The version the net layer will use for `R` with `broker` (`None` for any broker), so that
+/// requests whose shape changed between versions are built for the right one.
+pub(crate) async fn version_for<R: kquota_net::KafkaRequest>(
+    cluster: &Cluster,
+    broker: Option<i32>,
+) -> Result<i16, ClientError> {
+    let id = match broker {
+        Some(b) => b,
+        None => {
+            let md = cluster
+                .metadata()
+                .await
+                .map_err(|e| ClientError::net("metadata", e))?;
+            *md.brokers
+                .keys()
+                .next()
+                .ok_or_else(|| ClientError::Config("no brokers known".into()))?
+        }
+    };
+    let conn = cluster
+        .connection(id)
+        .await
+        .map_err(|e| ClientError::net(format!("connect to broker {id}"), e))?;
+    conn.pick_version::<R>()
+        .map_err(|e| ClientError::net(format!("{:?} on broker {id}", R::KEY), e))
+}
+
 /// Finds the group coordinator's broker id.
 pub(crate) async fn find_coordinator(cluster: &Cluster, group: &str) -> Result<i32, ClientError> {
     for attempt in 0..10u64 {
-        let req = FindCoordinatorRequest::default()
-            .with_key(StrBytes::from_string(group.to_owned()))
-            .with_key_type(0)
-            .with_coordinator_keys(vec![StrBytes::from_string(group.to_owned())]);
+        let md = cluster
+            .metadata()
+            .await
+            .map_err(|e| ClientError::net("metadata", e))?;
+        let broker = md
+            .brokers
+            .keys()
+            .copied()
+            .nth(attempt as usize % md.brokers.len().max(1));
+        let v = version_for::<FindCoordinatorRequest>(cluster, broker).await?;
+        let req = if v >= 4 {
+            FindCoordinatorRequest::default()
+                .with_key_type(0)
+                .with_coordinator_keys(vec![StrBytes::from_string(group.to_owned())])
+        } else {
+            FindCoordinatorRequest::default()
+                .with_key(StrBytes::from_string(group.to_owned()))
+                .with_key_type(0)
+        };
+        let target = broker.map_or(Target::Any, Target::Broker);
         let resp = cluster
-            .send(Target::Any, req)
+            .send_version(target, v, req)
             .await
             .map_err(|e| ClientError::net(format!("find coordinator of group '{group}'"), e))?;
         let (code, node, msg) = match resp.body.coordinators.first() {
@@ -553,16 +610,31 @@ pub(crate) async fn fetch_offsets(
                 .with_partition_indexes(ps.clone())
         })
         .collect();
-    let req = OffsetFetchRequest::default()
-        .with_group_id(GroupId(StrBytes::from_string(group.to_owned())))
-        .with_topics(Some(old_topics))
-        .with_groups(vec![OffsetFetchRequestGroup::default()
+    let v = version_for::<OffsetFetchRequest>(&consumer.cluster, Some(coord)).await?;
+    let req = if v >= 8 {
+        let new_topics = if v >= 10 {
+            new_topics
+                .into_iter()
+                .map(|t| t.with_name(TopicName(StrBytes::default())))
+                .collect()
+        } else {
+            new_topics
+                .into_iter()
+                .map(|t| t.with_topic_id(Default::default()))
+                .collect()
+        };
+        OffsetFetchRequest::default().with_groups(vec![OffsetFetchRequestGroup::default()
             .with_group_id(GroupId(StrBytes::from_string(group.to_owned())))
-            .with_member_epoch(-1)
-            .with_topics(Some(new_topics))]);
+            .with_member_epoch(if v >= 9 { -1 } else { 0 })
+            .with_topics(Some(new_topics))])
+    } else {
+        OffsetFetchRequest::default()
+            .with_group_id(GroupId(StrBytes::from_string(group.to_owned())))
+            .with_topics(Some(old_topics))
+    };
     let resp = consumer
         .cluster
-        .send(Target::Broker(coord), req)
+        .send_version(Target::Broker(coord), v, req)
         .await
         .map_err(|e| ClientError::net(format!("fetch committed offsets of group '{group}'"), e))?;
     let mut out = BTreeMap::new();
@@ -643,6 +715,7 @@ pub(crate) async fn commit_offsets(
                 .with_committed_leader_epoch(-1),
         );
     }
+    let v = version_for::<OffsetCommitRequest>(&consumer.cluster, Some(coord)).await?;
     let req = OffsetCommitRequest::default()
         .with_group_id(GroupId(StrBytes::from_string(group.to_owned())))
         .with_generation_id_or_member_epoch(generation)
@@ -652,16 +725,20 @@ pub(crate) async fn commit_offsets(
             by_topic
                 .into_iter()
                 .map(|(t, ps)| {
-                    OffsetCommitRequestTopic::default()
-                        .with_topic_id(md.topics.get(&t).map(|x| x.topic_id).unwrap_or_default())
-                        .with_name(TopicName(StrBytes::from_string(t)))
-                        .with_partitions(ps)
+                    let topic = OffsetCommitRequestTopic::default().with_partitions(ps);
+                    if v >= 10 {
+                        topic.with_topic_id(
+                            md.topics.get(&t).map(|x| x.topic_id).unwrap_or_default(),
+                        )
+                    } else {
+                        topic.with_name(TopicName(StrBytes::from_string(t)))
+                    }
                 })
                 .collect(),
         );
     let resp = consumer
         .cluster
-        .send(Target::Broker(coord), req)
+        .send_version(Target::Broker(coord), v, req)
         .await
         .map_err(|e| ClientError::net(format!("commit offsets of group '{group}'"), e))?;
     for t in &resp.body.topics {

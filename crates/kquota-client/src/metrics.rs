@@ -419,6 +419,25 @@ impl ClientMetrics {
         }
     }
 
+    /// When the last throttle of `broker` ends, if it has not ended yet. A client holds its
+    /// requests for that broker until then (KIP-219).
+    pub fn throttled_until(&self, broker: i32) -> Option<Instant> {
+        let now = Instant::now();
+        let inner = self.lock();
+        inner
+            .brokers
+            .get(&broker)
+            .and_then(|e| e.throttle_until)
+            .filter(|u| *u > now)
+    }
+
+    /// Adds time the client held requests for `broker` back because it was throttled.
+    pub fn add_throttle_wait(&self, broker: i32, waited: Duration) {
+        let now = Instant::now();
+        let mut inner = self.lock();
+        self.entry(&mut inner, broker, now).throttle_wait += waited;
+    }
+
     /// A snapshot of all metrics now.
     pub fn snapshot(&self) -> MetricsSnapshot {
         let now = Instant::now();

@@ -99,6 +99,28 @@ impl DefaultPartitioner {
         p
     }
 
+    /// Moves the sticky partition of `topic` away from partitions for which `avoid` is true
+    /// (their leader is throttling us), when there is another; KIP-794's adaptive partitioning
+    /// in spirit: unkeyed records flow to brokers that take them now. Returns the partition.
+    pub fn avoid(
+        &mut self,
+        topic: &str,
+        num_partitions: usize,
+        avoid: &dyn Fn(usize) -> bool,
+    ) -> usize {
+        let current = self.partition(topic, None, num_partitions);
+        if !avoid(current) {
+            return current;
+        }
+        let ok: Vec<usize> = (0..num_partitions).filter(|p| !avoid(*p)).collect();
+        if ok.is_empty() {
+            return current;
+        }
+        let p = ok[rand::thread_rng().gen_range(0..ok.len())];
+        self.sticky.insert(topic.to_owned(), p);
+        p
+    }
+
     /// Tells the partitioner that unkeyed records of `topic` just started a new batch on
     /// `previous`: the next unkeyed record goes to a different partition (when there are several).
     pub fn on_new_batch(&mut self, topic: &str, previous: usize, num_partitions: usize) {
@@ -176,6 +198,12 @@ mod tests {
             cur = next;
         }
         assert!(seen.iter().all(|&n| n > 50), "{seen:?}");
+        // Avoiding throttled partitions: moves off them when another is free.
+        let cur = p.partition("t", None, 3);
+        let moved = p.avoid("t", 3, &|x| x == cur);
+        assert_ne!(moved, cur);
+        assert_eq!(p.partition("t", None, 3), moved);
+        assert_eq!(p.avoid("t", 3, &|_| true), moved, "all throttled: stay");
         // A single partition topic always gets 0.
         p.on_new_batch("one", 0, 1);
         assert_eq!(p.partition("one", None, 1), 0);

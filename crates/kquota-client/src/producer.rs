@@ -168,6 +168,8 @@ struct State {
     retry_at: BTreeMap<TopicPartition, Instant>,
     flushing: usize,
     closing: bool,
+    /// Brokers we hold batches back from while they throttle us, since when.
+    held: BTreeMap<i32, Instant>,
     needs_reset: bool,
 }
 
@@ -257,7 +259,10 @@ impl Producer {
         self.shared.lock().seq.producer
     }
 
-    async fn partitions_of(&self, topic: &str) -> Result<usize, ClientError> {
+    async fn partitions_of(
+        &self,
+        topic: &str,
+    ) -> Result<(usize, Arc<kquota_net::ClusterMetadata>), ClientError> {
         let md = self
             .shared
             .cluster
@@ -266,7 +271,7 @@ impl Producer {
             .map_err(|e| ClientError::net(format!("metadata for topic '{topic}'"), e))?;
         if let Some(t) = md.topics.get(topic) {
             if !t.partitions.is_empty() {
-                return Ok(t.partitions.len());
+                return Ok((t.partitions.len(), md.clone()));
             }
         }
         let md = self
@@ -276,7 +281,7 @@ impl Producer {
             .await
             .map_err(|e| ClientError::net(format!("metadata for topic '{topic}'"), e))?;
         match md.topics.get(topic) {
-            Some(t) if !t.partitions.is_empty() => Ok(t.partitions.len()),
+            Some(t) if !t.partitions.is_empty() => Ok((t.partitions.len(), md.clone())),
             _ => Err(ClientError::UnknownTopic(topic.to_owned())),
         }
     }
@@ -293,7 +298,7 @@ impl Producer {
                 what: "max.request.size",
             });
         }
-        let partitions = self.partitions_of(&record.topic).await?;
+        let (partitions, md) = self.partitions_of(&record.topic).await?;
         if let Some(p) = record.partition {
             if p < 0 || p as usize >= partitions {
                 return Err(ClientError::UnknownPartition {
@@ -316,6 +321,16 @@ impl Producer {
             }
             let partition = match record.partition {
                 Some(p) => p as usize,
+                None if record.key.is_none() => {
+                    let metrics = &self.shared.metrics;
+                    let topic = record.topic.as_str();
+                    let throttled = |p: usize| {
+                        md.leader(topic, p as i32)
+                            .and_then(|l| metrics.throttled_until(l))
+                            .is_some()
+                    };
+                    st.partitioner.avoid(topic, partitions, &throttled)
+                }
                 None => st
                     .partitioner
                     .partition(&record.topic, record.key.as_deref(), partitions),
@@ -476,6 +491,7 @@ async fn sender_loop(shared: Arc<Shared>) {
             let flush = st.flushing > 0 || st.closing;
             let mut drained: Drained = BTreeMap::new();
             let mut blocked_on_metadata = false;
+            let mut throttle_end: Option<Instant> = None;
             if !st.needs_reset {
                 for tp in acc.ready(now, flush) {
                     if st.in_flight.contains(&tp) {
@@ -489,6 +505,18 @@ async fn sender_loop(shared: Arc<Shared>) {
                         blocked_on_metadata = true;
                         continue;
                     };
+                    // KIP-219: send nothing to a broker that throttles us until the throttle
+                    // ends. The batches wait here, where the delivery timeout can expire them.
+                    if let Some(until) = shared.metrics.throttled_until(leader) {
+                        st.held.entry(leader).or_insert(now);
+                        throttle_end = Some(throttle_end.map_or(until, |t: Instant| t.min(until)));
+                        continue;
+                    }
+                    if let Some(since) = st.held.remove(&leader) {
+                        shared
+                            .metrics
+                            .add_throttle_wait(leader, now.saturating_duration_since(since));
+                    }
                     let Some(mut batch) = acc.take_front(&tp) else {
                         continue;
                     };
@@ -507,6 +535,9 @@ async fn sender_loop(shared: Arc<Shared>) {
             }
             if blocked_on_metadata {
                 deadline = Some(now + shared.config.retry_backoff);
+            }
+            if let Some(t) = throttle_end {
+                deadline = Some(deadline.map_or(t, |d| d.min(t)));
             }
             let done = st.closing && acc.is_empty() && st.in_flight.is_empty();
             (drained, deadline, done, blocked_on_metadata)
@@ -530,7 +561,11 @@ async fn sender_loop(shared: Arc<Shared>) {
             Some(d) if d > now => {
                 let _ = tokio::time::timeout_at(d.into(), wake).await;
             }
-            Some(_) => tokio::task::yield_now().await,
+            // A past deadline means the ready batches are blocked (their partition is in
+            // flight): the response's `finish` wakes us; the timeout is only a safety net.
+            Some(_) => {
+                let _ = tokio::time::timeout(Duration::from_millis(100), wake).await;
+            }
             None => {
                 let _ = tokio::time::timeout(Duration::from_secs(1), wake).await;
             }
@@ -588,7 +623,6 @@ async fn send_batches(shared: Arc<Shared>, leader: i32, batches: Vec<Batch>) {
         .with_acks(config.acks.wire())
         .with_timeout_ms(config.request_timeout.as_millis().min(i32::MAX as u128) as i32)
         .with_topic_data(topic_data);
-    shared.metrics.note_request(leader);
     let result = shared
         .cluster
         .send(Target::Broker(leader), req.clone())

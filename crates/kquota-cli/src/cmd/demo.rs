@@ -1,0 +1,564 @@
+//! `kquota demo`: the multi-tenant MSK quota walkthrough (design.md §1) on a local 3-broker
+//! Kafka with the MSK-IAM-style OAUTHBEARER validator.
+//!
+//! Steps: start the cluster (kquota-testkit), create `Topic-B` and the ACLs of the write and
+//! read roles, run ProducerApp-1 and ConsumerApp-1/-2 as their assumed-role principals (signed
+//! MSK IAM tokens), set and describe the quotas, run them again, show the async producer
+//! running into its buffer and delivery timeout, resolve which entity applies to a principal
+//! (and how a client claiming another app's identity gets its quota), remove the quotas, and
+//! print a before/after table. The cluster is stopped and its files removed at the end.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{anyhow, Context as _};
+use clap::Args;
+use kquota_admin::{Alteration, Entity, EntityName, Filter, Op, QuotaAdmin, QuotaKey};
+use kquota_client::consumer::{Consumer, ConsumerConfig};
+use kquota_client::metrics::MetricsSnapshot;
+use kquota_client::producer::{Producer, ProducerConfig};
+use kquota_client::{ClientError, ProducerRecord};
+use kquota_iam::{Credentials, MskSigner, StaticCredentials};
+use kquota_net::kafka_protocol::messages::create_acls_request::AclCreation;
+use kquota_net::kafka_protocol::messages::create_topics_request::CreatableTopic;
+use kquota_net::kafka_protocol::messages::{CreateAclsRequest, CreateTopicsRequest, TopicName};
+use kquota_net::kafka_protocol::protocol::StrBytes;
+use kquota_net::{ClientConfig, Cluster, SaslConfig, Security, Target};
+use kquota_testkit::{ClusterSpec, KafkaCluster, Listener};
+
+const TOPIC: &str = "Topic-B";
+
+/// `kquota demo` flags.
+#[derive(Args, Debug)]
+pub struct DemoArgs {
+    /// Seconds each app runs per phase (the throttled phase runs twice as long).
+    #[arg(long, default_value_t = 15, value_name = "SECONDS")]
+    pub phase_seconds: u64,
+    /// Value size of the produced records in bytes.
+    #[arg(long, default_value_t = 200, value_name = "BYTES")]
+    pub message_size: usize,
+}
+
+struct App {
+    name: &'static str,
+    identity: &'static str,
+    client_id: &'static str,
+    group: Option<&'static str>,
+    quota: (&'static str, f64),
+}
+
+const APPS: [App; 3] = [
+    App {
+        name: "ProducerApp-1",
+        identity: "producerapp-1",
+        client_id: "producerapp-1-client-id",
+        group: None,
+        quota: ("producer_byte_rate", 1024.0),
+    },
+    App {
+        name: "ConsumerApp-1",
+        identity: "consumerapp-1",
+        client_id: "consumerapp-1-client-id",
+        group: Some("ConsumerApp-1-group"),
+        quota: ("consumer_byte_rate", 5120.0),
+    },
+    App {
+        name: "ConsumerApp-2",
+        identity: "consumerapp-2",
+        client_id: "consumerapp-2-client-id",
+        group: Some("ConsumerApp-2-group"),
+        quota: ("consumer_byte_rate", 1024.0),
+    },
+];
+
+struct Row {
+    app: &'static str,
+    phase: &'static str,
+    quota: String,
+    rates: BTreeMap<i32, f64>,
+    avg: f64,
+    max: f64,
+    records: u64,
+}
+
+/// Runs `kquota demo`.
+pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
+    let phase = Duration::from_secs(args.phase_seconds.max(5));
+    println!(
+        "== 1. Starting a local Kafka: 3 brokers, KRaft, authorizer, MSK-IAM OAUTHBEARER validator"
+    );
+    let kafka = tokio::task::spawn_blocking(|| {
+        KafkaCluster::start(
+            ClusterSpec::three_brokers().broker_config("quota.window.size.seconds", "1"),
+        )
+    })
+    .await
+    .context("cluster start task")?
+    .map_err(|e| anyhow!("cannot start the local Kafka: {e}"))?;
+    let bootstrap = kafka.bootstrap(Listener::SaslPlaintext);
+    println!("   bootstrap (SASL_PLAINTEXT): {bootstrap}");
+    let result = walkthrough(&kafka, &bootstrap, phase, args.message_size).await;
+    println!("== Cleaning up: stopping the cluster and removing its files");
+    drop(kafka);
+    result
+}
+
+async fn connect_iam(
+    kafka: &KafkaCluster,
+    bootstrap: &str,
+    identity: &str,
+    client_id: &str,
+) -> anyhow::Result<(Cluster, String)> {
+    let creds = kafka.credentials();
+    let id = creds
+        .iam
+        .iter()
+        .find(|i| i.name == identity)
+        .ok_or_else(|| anyhow!("the testkit has no IAM identity '{identity}'"))?;
+    let c = Credentials::new(
+        id.access_key_id.clone(),
+        id.secret_access_key.clone(),
+        id.session_token.clone(),
+        None,
+    )
+    .map_err(|e| anyhow!("credentials of {identity}: {e}"))?;
+    let sasl: SaslConfig = MskSigner::new(Arc::new(StaticCredentials::new(c)))
+        .with_region("us-east-1")
+        .sasl_config();
+    let cfg = ClientConfig::new([bootstrap])
+        .client_id(client_id)
+        .security(Security::SaslPlaintext(sasl));
+    let cluster = Cluster::connect(cfg)
+        .await
+        .map_err(|e| anyhow!("{identity} cannot connect: {e}"))?;
+    Ok((cluster, id.principal_arn.clone()))
+}
+
+async fn walkthrough(
+    kafka: &KafkaCluster,
+    bootstrap: &str,
+    phase: Duration,
+    size: usize,
+) -> anyhow::Result<()> {
+    let admin_creds = kafka.credentials().admin;
+    let admin = Cluster::connect(
+        ClientConfig::new([bootstrap])
+            .client_id("kquota-demo-admin")
+            .security(Security::SaslPlaintext(SaslConfig::Plain {
+                username: admin_creds.user.clone(),
+                password: admin_creds.password.clone().into(),
+            })),
+    )
+    .await
+    .map_err(|e| anyhow!("admin cannot connect: {e}"))?;
+
+    println!("== 2. Creating {TOPIC} (3 partitions) and the ACLs of the write and read roles");
+    create_topic(&admin).await?;
+    let mut principals = BTreeMap::new();
+    for app in &APPS {
+        let arn = kafka
+            .credentials()
+            .iam
+            .iter()
+            .find(|i| i.name == app.identity)
+            .map(|i| i.principal_arn.clone())
+            .ok_or_else(|| anyhow!("no IAM identity {}", app.identity))?;
+        principals.insert(app.name, arn);
+    }
+    create_acls(&admin, &principals).await?;
+    for (app, arn) in &principals {
+        println!("   {app:<14} principal User:{arn}");
+    }
+
+    // Data for the consumers to read in both phases.
+    let (pc, _) = connect_iam(kafka, bootstrap, "producerapp-1", "demo-loader").await?;
+    let loader = Producer::new(pc.clone(), ProducerConfig::default()).await?;
+    let mut futs = Vec::new();
+    for i in 0..600u32 {
+        futs.push(
+            loader
+                .send(ProducerRecord::new(TOPIC, vec![b'd'; 1000]).with_key(i.to_string()))
+                .await?,
+        );
+    }
+    for f in futs {
+        f.await?;
+    }
+    loader.close().await;
+    pc.close().await;
+
+    let mut rows = Vec::new();
+    println!(
+        "== 3. Running the apps without quotas ({}s)",
+        phase.as_secs()
+    );
+    rows.extend(run_apps(kafka, bootstrap, "before", phase, size, Duration::ZERO).await?);
+    print_rows(&rows);
+
+    println!("== 4. Setting quotas on the (user principal, client-id) pairs, then describing them");
+    let qa = QuotaAdmin::new(admin.clone());
+    let alterations: Vec<Alteration> = APPS
+        .iter()
+        .map(|a| Alteration {
+            entity: entity(&principals[a.name], a.client_id),
+            ops: vec![Op::Set(QuotaKey::from_name(a.quota.0), a.quota.1)],
+        })
+        .collect();
+    for r in qa
+        .alter(&alterations, false)
+        .await
+        .map_err(|e| anyhow!("alter quotas: {e}"))?
+    {
+        if let Some(e) = r.error {
+            return Err(anyhow!("alter quotas: {e}"));
+        }
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let state = qa
+        .describe(&Filter::all())
+        .await
+        .map_err(|e| anyhow!("describe quotas: {e}"))?;
+    for eq in &state {
+        let ent: Vec<String> = eq
+            .entity
+            .components()
+            .map(|(t, n)| format!("{}={}", t.wire_name(), n.as_wire().unwrap_or("<default>")))
+            .collect();
+        let vals: Vec<String> = eq
+            .values
+            .iter()
+            .map(|(k, v)| format!("{}={v}", k.name()))
+            .collect();
+        println!("   {}: {}", ent.join(", "), vals.join(", "));
+    }
+
+    println!(
+        "== 5. Re-running the apps under their quotas ({}s; rates measured after a {}s warm-up)",
+        2 * phase.as_secs(),
+        phase.as_secs() / 2
+    );
+    rows.extend(run_apps(kafka, bootstrap, "quota", 2 * phase, size, phase / 2).await?);
+    print_rows(&rows);
+
+    println!("   The async producer, sending faster than its quota into a 32 KiB buffer:");
+    async_overflow(kafka, bootstrap).await?;
+
+    println!("== 6. Which quota applies to whom (resolution over the 8 precedence levels)");
+    let prod_arn = &principals["ProducerApp-1"];
+    let impostor = prod_arn.replace("producerapp-1-role-session", "someone-else-role-session");
+    for (who, user, client) in [
+        (
+            "ProducerApp-1",
+            prod_arn.as_str(),
+            "producerapp-1-client-id",
+        ),
+        (
+            "same role, other session",
+            impostor.as_str(),
+            "producerapp-1-client-id",
+        ),
+        (
+            "ProducerApp-1, other client-id",
+            prod_arn.as_str(),
+            "other-client-id",
+        ),
+    ] {
+        let res = kquota_admin::resolve(&state, user, client);
+        let p = res
+            .keys
+            .iter()
+            .find(|k| k.key == QuotaKey::ProducerByteRate);
+        let txt = match p.and_then(|k| k.value.zip(k.source.as_ref())) {
+            Some((v, src)) => format!("producer_byte_rate={v} from level {}", src.level),
+            None => "producer_byte_rate unlimited".into(),
+        };
+        println!("   {who:<32} -> {txt}");
+    }
+    println!("   The principal includes the role session name, and the client-id is chosen by the client:");
+    println!("   anyone who may assume Topic-B-Write-Role with session name 'producerapp-1-role-session'");
+    println!(
+        "   and sets client.id 'producerapp-1-client-id' is measured in ProducerApp-1's bucket."
+    );
+
+    println!("== 7. Removing the quotas; throttling stops");
+    let removals: Vec<Alteration> = APPS
+        .iter()
+        .map(|a| Alteration {
+            entity: entity(&principals[a.name], a.client_id),
+            ops: vec![Op::Remove(QuotaKey::from_name(a.quota.0))],
+        })
+        .collect();
+    qa.alter(&removals, false)
+        .await
+        .map_err(|e| anyhow!("remove quotas: {e}"))?;
+    let left = qa
+        .describe(&Filter::all())
+        .await
+        .map_err(|e| anyhow!("describe quotas: {e}"))?;
+    println!("   quotas left: {}", left.len());
+    // Let the brokers' 11 x 1 s rate windows forget the throttled period.
+    tokio::time::sleep(Duration::from_secs(12)).await;
+    rows.extend(run_apps(kafka, bootstrap, "after", phase, size, Duration::ZERO).await?);
+
+    println!("== Before / after");
+    print_rows(&rows);
+    admin.close().await;
+    Ok(())
+}
+
+fn entity(principal: &str, client_id: &str) -> Entity {
+    Entity::new()
+        .with_user(EntityName::named(principal))
+        .with_client_id(EntityName::named(client_id))
+}
+
+async fn create_topic(admin: &Cluster) -> anyhow::Result<()> {
+    let req = CreateTopicsRequest::default()
+        .with_timeout_ms(30_000)
+        .with_topics(vec![CreatableTopic::default()
+            .with_name(TopicName(StrBytes::from_static_str(TOPIC)))
+            .with_num_partitions(3)
+            .with_replication_factor(3)]);
+    let r = admin
+        .send(Target::Controller, req)
+        .await
+        .map_err(|e| anyhow!("create {TOPIC}: {e}"))?;
+    for t in &r.body.topics {
+        if t.error_code != 0 && t.error_code != 36 {
+            return Err(anyhow!("create {TOPIC}: broker error {}", t.error_code));
+        }
+    }
+    for _ in 0..100 {
+        let md = admin.refresh_metadata(Some(&[TOPIC.to_owned()])).await?;
+        if md.topics.get(TOPIC).is_some_and(|t| {
+            t.partitions.len() == 3 && t.partitions.values().all(|p| p.leader.is_some())
+        }) {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Err(anyhow!("{TOPIC} has no leaders"))
+}
+
+async fn create_acls(admin: &Cluster, principals: &BTreeMap<&str, String>) -> anyhow::Result<()> {
+    // resource types: TOPIC=2, GROUP=3; operations: READ=3, WRITE=4, DESCRIBE=8;
+    // pattern LITERAL=3; permission ALLOW=3.
+    let acl = |rtype: i8, name: &str, principal: &str, op: i8| {
+        AclCreation::default()
+            .with_resource_type(rtype)
+            .with_resource_name(StrBytes::from_string(name.to_owned()))
+            .with_resource_pattern_type(3)
+            .with_principal(StrBytes::from_string(format!("User:{principal}")))
+            .with_host(StrBytes::from_static_str("*"))
+            .with_operation(op)
+            .with_permission_type(3)
+    };
+    let mut creations = Vec::new();
+    for app in &APPS {
+        let p = &principals[app.name];
+        creations.push(acl(2, TOPIC, p, 8));
+        match app.group {
+            None => creations.push(acl(2, TOPIC, p, 4)),
+            Some(g) => {
+                creations.push(acl(2, TOPIC, p, 3));
+                creations.push(acl(3, g, p, 3));
+            }
+        }
+    }
+    // The loader writes as the producer role with another client-id.
+    let r = admin
+        .send(
+            Target::Any,
+            CreateAclsRequest::default().with_creations(creations),
+        )
+        .await
+        .map_err(|e| anyhow!("create ACLs: {e}"))?;
+    for res in &r.body.results {
+        if res.error_code != 0 {
+            return Err(anyhow!(
+                "create ACLs: broker error {} {:?}",
+                res.error_code,
+                res.error_message
+            ));
+        }
+    }
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    Ok(())
+}
+
+/// Runs ProducerApp-1 (sync) and both consumers for `dur`, measuring after `warmup`.
+async fn run_apps(
+    kafka: &KafkaCluster,
+    bootstrap: &str,
+    phase: &'static str,
+    dur: Duration,
+    size: usize,
+    warmup: Duration,
+) -> anyhow::Result<Vec<Row>> {
+    let mut tasks = Vec::new();
+    for app in &APPS {
+        let (cluster, _) = connect_iam(kafka, bootstrap, app.identity, app.client_id).await?;
+        let quota = if phase == "quota" {
+            format!("{}={}", app.quota.0, app.quota.1)
+        } else {
+            "-".into()
+        };
+        let name = app.name;
+        let group = app.group;
+        let h: tokio::task::JoinHandle<anyhow::Result<Row>> = tokio::spawn(async move {
+            let stop = Instant::now() + dur;
+            let measure_from = Instant::now() + warmup;
+            let mut first: Option<MetricsSnapshot> = None;
+            let mut records = 0u64;
+            let last = match group {
+                None => {
+                    let p = Producer::new(
+                        cluster.clone(),
+                        ProducerConfig {
+                            linger: Duration::ZERO,
+                            ..ProducerConfig::default()
+                        },
+                    )
+                    .await?;
+                    let m = p.metrics();
+                    while Instant::now() < stop {
+                        if first.is_none() && Instant::now() >= measure_from {
+                            first = Some(m.snapshot());
+                        }
+                        p.send_sync(ProducerRecord::new(TOPIC, vec![b'p'; size]))
+                            .await?;
+                        records += 1;
+                    }
+                    let s = m.snapshot();
+                    p.close().await;
+                    s
+                }
+                Some(g) => {
+                    let cfg = ConsumerConfig {
+                        group_id: Some(g.to_owned()),
+                        session_timeout: Duration::from_secs(10),
+                        heartbeat_interval: Duration::from_secs(1),
+                        rebalance_timeout: Duration::from_secs(20),
+                        ..ConsumerConfig::default()
+                    };
+                    let mut c = Consumer::new(cluster.clone(), cfg);
+                    c.subscribe(vec![TOPIC.to_owned()]).await?;
+                    let m = c.metrics();
+                    while Instant::now() < stop {
+                        if first.is_none() && Instant::now() >= measure_from {
+                            first = Some(m.snapshot());
+                        }
+                        records += c.poll(Duration::from_millis(200)).await?.len() as u64;
+                    }
+                    let s = m.snapshot();
+                    c.close().await;
+                    s
+                }
+            };
+            cluster.close().await;
+            let rates = match &first {
+                Some(f) if warmup > Duration::ZERO => last.rates_since(f),
+                _ => last
+                    .brokers
+                    .iter()
+                    .map(|b| (b.broker_id, b.bytes_per_sec))
+                    .collect(),
+            };
+            Ok(Row {
+                app: name,
+                phase,
+                quota,
+                rates,
+                avg: last.throttle_time_avg,
+                max: last.throttle_time_max,
+                records,
+            })
+        });
+        tasks.push(h);
+    }
+    let mut rows = Vec::new();
+    for t in tasks {
+        rows.push(t.await.context("app task")??);
+    }
+    Ok(rows)
+}
+
+async fn async_overflow(kafka: &KafkaCluster, bootstrap: &str) -> anyhow::Result<()> {
+    let (cluster, _) =
+        connect_iam(kafka, bootstrap, "producerapp-1", "producerapp-1-client-id").await?;
+    let cfg = ProducerConfig {
+        buffer_memory: 32 * 1024,
+        max_block: Duration::from_millis(500),
+        delivery_timeout: Duration::from_secs(6),
+        request_timeout: Duration::from_secs(5),
+        ..ProducerConfig::default()
+    };
+    let p = Producer::new(cluster.clone(), cfg).await?;
+    let (mut acked, mut expired, mut refused) = (0, 0, 0);
+    let mut first_expired = None;
+    let mut first_refused = None;
+    let mut futs = Vec::new();
+    for _ in 0..120 {
+        match p.send(ProducerRecord::new(TOPIC, vec![b'a'; 500])).await {
+            Ok(f) => futs.push(f),
+            Err(e @ ClientError::BufferFull { .. }) => {
+                refused += 1;
+                first_refused.get_or_insert(e.to_string());
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    for f in futs {
+        match f.await {
+            Ok(_) => acked += 1,
+            Err(e) => {
+                expired += 1;
+                first_expired.get_or_insert(e.to_string());
+            }
+        }
+    }
+    p.close().await;
+    cluster.close().await;
+    println!("   sent 120: {acked} acknowledged, {expired} expired, {refused} refused after blocking ({} accounted for)", acked + expired + refused);
+    if let Some(e) = first_refused {
+        println!("   e.g. refused: {e}");
+    }
+    if let Some(e) = first_expired {
+        println!("   e.g. expired: {e}");
+    }
+    Ok(())
+}
+
+fn print_rows(rows: &[Row]) {
+    let fmt = |v: f64| {
+        if v.is_nan() {
+            "NaN".to_string()
+        } else {
+            format!("{v:.1}")
+        }
+    };
+    println!(
+        "   {:<14} {:<7} {:<26} {:>9} {:>9} {:>9} {:>10} {:>10} {:>8}",
+        "app", "phase", "quota", "b1 B/s", "b2 B/s", "b3 B/s", "thr avg", "thr max", "records"
+    );
+    for r in rows {
+        let rate = |id: i32| {
+            r.rates
+                .get(&id)
+                .map_or("-".to_string(), |v| format!("{v:.0}"))
+        };
+        println!(
+            "   {:<14} {:<7} {:<26} {:>9} {:>9} {:>9} {:>10} {:>10} {:>8}",
+            r.app,
+            r.phase,
+            r.quota,
+            rate(1),
+            rate(2),
+            rate(3),
+            fmt(r.avg),
+            fmt(r.max),
+            r.records
+        );
+    }
+}

@@ -122,6 +122,15 @@ impl AdminError {
     }
 }
 
+/// One describe entry in the broker's order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WireEntry {
+    /// The entity.
+    pub entity: Entity,
+    /// Its values in the broker's order.
+    pub values: Vec<(QuotaKey, f64)>,
+}
+
 /// The outcome for one entity of an alter request.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AlterResult {
@@ -165,11 +174,31 @@ impl QuotaAdmin {
     }
 
     /// DescribeClientQuotas through a chosen broker (each answers from its own metadata cache).
+    /// Entities are sorted and merged; entities without values are dropped.
     pub async fn describe_on(
         &self,
         target: Target,
         filter: &Filter,
     ) -> Result<Vec<EntityQuotas>, AdminError> {
+        let mut out: BTreeMap<Entity, EntityQuotas> = BTreeMap::new();
+        for w in self.describe_wire(target, filter).await? {
+            let eq = out.entry(w.entity.clone()).or_insert(EntityQuotas {
+                entity: w.entity,
+                values: Default::default(),
+            });
+            eq.values.extend(w.values);
+        }
+        Ok(out.into_values().collect())
+    }
+
+    /// DescribeClientQuotas keeping the broker's order of entities and keys (needed to print
+    /// exactly what Java tools print, whose output order depends on insertion order).
+    /// Entries without values are dropped (KAFKA-14285).
+    pub async fn describe_wire(
+        &self,
+        target: Target,
+        filter: &Filter,
+    ) -> Result<Vec<WireEntry>, AdminError> {
         let mut req = DescribeClientQuotasRequest::default();
         req.strict = filter.strict;
         req.components = filter
@@ -203,7 +232,7 @@ impl QuotaAdmin {
                 error: BrokerError::new(body.error_code, body.error_message.as_ref()),
             });
         }
-        let mut out: BTreeMap<Entity, EntityQuotas> = BTreeMap::new();
+        let mut out = Vec::new();
         for entry in body.entries.unwrap_or_default() {
             let mut entity = Entity::new();
             for c in &entry.entity {
@@ -219,18 +248,18 @@ impl QuotaAdmin {
                 );
             }
             if entry.values.is_empty() {
-                continue; // KAFKA-14285: an entity without values does not exist.
+                continue;
             }
-            let eq = out.entry(entity.clone()).or_insert(EntityQuotas {
+            out.push(WireEntry {
                 entity,
-                values: Default::default(),
+                values: entry
+                    .values
+                    .iter()
+                    .map(|v| (QuotaKey::from_name(v.key.as_str()), v.value))
+                    .collect(),
             });
-            for v in &entry.values {
-                eq.values
-                    .insert(QuotaKey::from_name(v.key.as_str()), v.value);
-            }
         }
-        Ok(out.into_values().collect())
+        Ok(out)
     }
 
     /// AlterClientQuotas, validated locally first. Results are matched to the request by entity

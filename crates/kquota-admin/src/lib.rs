@@ -24,7 +24,7 @@ pub mod plan;
 pub mod resolve;
 pub mod validate;
 
-pub use client::{AdminError, AlterResult, BrokerError, QuotaAdmin};
+pub use client::{AdminError, AlterResult, BrokerError, QuotaAdmin, WireEntry};
 pub use filter::{Component, Filter, Match};
 pub use model::{
     Alteration, Entity, EntityName, EntityQuotas, EntityType, Op, QuotaKey, QuotaValues, Shape,

@@ -117,6 +117,17 @@ impl Admin {
             .map_err(classify)
     }
 
+    /// Describe keeping the broker's order (kafka-configs output emulation).
+    pub async fn describe_wire(
+        &self,
+        filter: &Filter,
+    ) -> anyhow::Result<Vec<kquota_admin::WireEntry>> {
+        self.inner
+            .describe_wire(Target::Any, filter)
+            .await
+            .map_err(classify)
+    }
+
     /// Alter; per-entity results (the caller decides about failures).
     pub async fn alter(
         &self,

@@ -77,9 +77,9 @@ pub struct ConnectArgs {
     #[arg(long, value_name = "NAME", requires = "aws_role_arn")]
     pub aws_role_session_name: Option<String>,
 
-    /// client.id sent to the brokers.
-    #[arg(long, value_name = "ID")]
-    pub client_id: Option<String>,
+    /// client.id that kquota itself presents to the brokers (not a quota entity; default "kquota").
+    #[arg(long = "connect-client-id", value_name = "ID")]
+    pub connect_client_id: Option<String>,
 
     /// Per-request timeout in milliseconds.
     #[arg(long, value_name = "MS")]
@@ -507,7 +507,7 @@ fn resolve(
     };
 
     let client_id = args
-        .client_id
+        .connect_client_id
         .clone()
         .or_else(|| get("client.id").map(|p| p.value.clone()))
         .unwrap_or_else(|| "kquota".to_string());
@@ -658,6 +658,9 @@ mod tests {
         .unwrap();
         let t = s.tls.unwrap();
         assert_eq!(t.ca_file.as_deref(), Some(std::path::Path::new("/ca.pem")));
-        assert_eq!(t.cert_file.as_deref(), Some(std::path::Path::new("/client.pem")));
+        assert_eq!(
+            t.cert_file.as_deref(),
+            Some(std::path::Path::new("/client.pem"))
+        );
     }
 }

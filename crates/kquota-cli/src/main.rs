@@ -22,7 +22,7 @@ use clap::{Parser, Subcommand};
 #[derive(Parser, Debug)]
 #[command(name = "kquota", version, after_help = exit::EXIT_CODES_HELP, propagate_version = true)]
 pub struct Cli {
-    /// Log verbosity (repeat for more: -v info, -vv debug, -vvv trace). Secrets are never logged.
+    /// Log verbosity (repeat for more: -v warnings, -vv debug, -vvv trace; or KQUOTA_LOG). Secrets are never logged.
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     verbose: u8,
 
@@ -105,8 +105,9 @@ fn main() -> ExitCode {
 
 fn init_logging(verbose: u8) {
     let level = match verbose {
-        0 => "warn",
-        1 => "info",
+        // Default: errors only, so failures stay one line (library warnings need -v).
+        0 => "error",
+        1 => "warn,kquota=info",
         2 => "debug",
         _ => "trace",
     };
@@ -118,3 +119,12 @@ fn init_logging(verbose: u8) {
         .with_target(false)
         .try_init();
 }
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn clap_definitions_are_consistent() {
+        use clap::CommandFactory;
+        super::Cli::command().debug_assert();
+    }
+}
+

@@ -10,7 +10,7 @@
 //! reproduces it so the output is byte-identical to kafka-configs for the same broker answer.
 
 use clap::ValueEnum;
-use kquota_admin::{Entity, EntityName, EntityQuotas, EntityType};
+use kquota_admin::{Entity, EntityName, EntityQuotas, EntityType, WireEntry};
 use serde_json::{json, Map, Value};
 
 /// `--output` formats.
@@ -125,8 +125,9 @@ pub fn kafka_configs_entity(e: &Entity) -> String {
         .join(", ")
 }
 
-/// kafka-configs describe lines for a describe result, in kafka-configs' order.
-pub fn kafka_configs_lines(result: &[EntityQuotas]) -> Vec<String> {
+/// kafka-configs describe lines for a describe result (in the broker's order, as received),
+/// in kafka-configs' order.
+pub fn kafka_configs_lines(result: &[WireEntry]) -> Vec<String> {
     let hashes: Vec<i32> = result
         .iter()
         .map(|eq| entity_java_hash(&eq.entity))
@@ -136,6 +137,7 @@ pub fn kafka_configs_lines(result: &[EntityQuotas]) -> Vec<String> {
         .map(|i| {
             let eq = &result[i];
             let keys: Vec<(&str, f64)> = eq.values.iter().map(|(k, v)| (k.name(), *v)).collect();
+            // (wire order is the HashMap insertion order)
             let kh: Vec<i32> = keys.iter().map(|(k, _)| java_string_hash(k)).collect();
             let vals = java_hash_order(&kh, keys.len())
                 .into_iter()
@@ -264,20 +266,34 @@ mod tests {
 
     #[test]
     fn kafka_configs_line_format() {
-        let eq = EntityQuotas {
+        let eq = WireEntry {
             entity: Entity::new()
                 .with_user(EntityName::named("alice"))
                 .with_client_id(EntityName::Default),
-            values: [(QuotaKey::ProducerByteRate, 1024.0)].into(),
+            values: vec![(QuotaKey::ProducerByteRate, 1024.0)],
         };
         assert_eq!(
             kafka_configs_lines(&[eq]),
             vec!["Quota configs for user-principal 'alice', the default client-id are producer_byte_rate=1024.0"]
         );
-        let ip = EntityQuotas {
+        let ip = WireEntry {
             entity: Entity::new().with_ip(EntityName::Default),
-            values: [(QuotaKey::ConnectionCreationRate, 10.0)].into(),
+            values: vec![(QuotaKey::ConnectionCreationRate, 10.0)],
         };
+        // Same bucket (3 of 4) for producer_byte_rate and request_percentage: insertion order
+        // decides, as observed from kafka-configs against Kafka 4.1.
+        let three = WireEntry {
+            entity: Entity::new().with_client_id(EntityName::named("c")),
+            values: vec![
+                (QuotaKey::ConsumerByteRate, 2048.0),
+                (QuotaKey::RequestPercentage, 12.5),
+                (QuotaKey::ProducerByteRate, 1e7),
+            ],
+        };
+        assert_eq!(
+            kafka_configs_lines(&[three]),
+            vec!["Quota configs for client-id 'c' are consumer_byte_rate=2048.0, request_percentage=12.5, producer_byte_rate=1.0E7"]
+        );
         assert_eq!(
             kafka_configs_lines(&[ip]),
             vec!["Quota configs for the default ip are connection_creation_rate=10.0"]

@@ -672,11 +672,13 @@ pub async fn run_configs(inv: Invocation) -> anyhow::Result<()> {
     let admin = connect(&inv.connect).await?;
     match inv.action {
         Action::Describe(filter) => {
-            let result = admin.describe(&filter, None).await?;
             match inv.output {
-                OutputFormat::Json => println!("{}", output::quotas_json(&result)),
+                OutputFormat::Json => println!(
+                    "{}",
+                    output::quotas_json(&admin.describe(&filter, None).await?)
+                ),
                 OutputFormat::Table => {
-                    for line in output::kafka_configs_lines(&result) {
+                    for line in output::kafka_configs_lines(&admin.describe_wire(&filter).await?) {
                         println!("{line}");
                     }
                 }

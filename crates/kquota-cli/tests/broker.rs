@@ -1,0 +1,868 @@
+//! `kquota` as a process against a real Kafka (kquota-testkit), cross-checked with Kafka's own
+//! `kafka-configs` (kafka.admin.ConfigCommand) on the same broker.
+//!
+//! Tests share one broker and are serialized with a lock: several of them describe or change
+//! everything (plan/apply/--prune, resolve over default entities).
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+use std::sync::{Mutex, MutexGuard};
+
+use kquota_testkit::{shared, shared_three, Listener};
+use serde_json::Value;
+
+static LOCK: Mutex<()> = Mutex::new(());
+
+fn lock() -> MutexGuard<'static, ()> {
+    LOCK.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+fn bootstrap() -> String {
+    shared().bootstrap(Listener::Plaintext)
+}
+
+fn kquota(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_kquota"))
+        .args(args)
+        .env_remove("KQUOTA_BOOTSTRAP_SERVERS")
+        .output()
+        .expect("run kquota")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Runs kquota and requires success.
+fn ok(args: &[&str]) -> String {
+    let o = kquota(args);
+    assert!(
+        o.status.success(),
+        "kquota {args:?} failed: {}{}",
+        stdout(&o),
+        stderr(&o)
+    );
+    stdout(&o)
+}
+
+/// Runs kquota and requires the given exit code and a one-line `error:` message.
+fn fails(args: &[&str], code: i32) -> String {
+    let o = kquota(args);
+    let err = stderr(&o);
+    assert_eq!(
+        o.status.code(),
+        Some(code),
+        "kquota {args:?}: stdout {} stderr {err}",
+        stdout(&o)
+    );
+    let lines: Vec<&str> = err.lines().filter(|l| !l.starts_with("warning:")).collect();
+    assert_eq!(lines.len(), 1, "one-line error expected, got {err:?}");
+    assert!(lines[0].starts_with("error: "), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+    lines[0].to_string()
+}
+
+fn describe_json(filter: &[&str]) -> Value {
+    let b = bootstrap();
+    let mut args = vec!["quotas", "describe", "-b", &b, "-o", "json"];
+    args.extend_from_slice(filter);
+    serde_json::from_str(&ok(&args)).expect("describe json")
+}
+
+fn entries(v: &Value) -> Vec<Value> {
+    v["quotas"].as_array().cloned().unwrap_or_default()
+}
+
+fn alter(entity: &[&str], extra: &[&str]) -> String {
+    let b = bootstrap();
+    let mut args = vec!["quotas", "alter", "-b", &b];
+    args.extend_from_slice(entity);
+    args.extend_from_slice(extra);
+    ok(&args)
+}
+
+fn kafka_configs(args: &[&str]) -> Output {
+    shared()
+        .kafka_tool("kafka.admin.ConfigCommand")
+        .args(["--bootstrap-server", &bootstrap()])
+        .args(args)
+        .output()
+        .expect("run kafka-configs")
+}
+
+/// Every shape × every allowed key: set, describe (exact, strict), remove; the entity is gone.
+#[test]
+fn every_shape_and_key_set_describe_remove() {
+    let _g = lock();
+    let shapes: Vec<(Vec<&str>, &str)> = vec![
+        (vec!["--user", "shape-user"], "user"),
+        (vec!["--default", "user"], "user"),
+        (vec!["--client-id", "shape-client"], "client"),
+        (vec!["--default", "client-id"], "client"),
+        (
+            vec!["--user", "shape-user", "--client-id", "shape-client"],
+            "user",
+        ),
+        (
+            vec!["--user", "shape-user", "--default", "client-id"],
+            "user",
+        ),
+        (
+            vec!["--default", "user", "--client-id", "shape-client"],
+            "user",
+        ),
+        (vec!["--default", "user", "--default", "client-id"], "user"),
+        (vec!["--ip", "10.11.12.13"], "ip"),
+        (vec!["--default", "ip"], "ip"),
+    ];
+    for (entity, kind) in shapes {
+        // Huge limits so that default entities never throttle anything else meanwhile.
+        let set = if kind == "ip" {
+            "connection_creation_rate=100000".to_string()
+        } else {
+            "producer_byte_rate=1000000000000,consumer_byte_rate=1000000000001,request_percentage=1000.5,controller_mutation_rate=10000.25".to_string()
+        };
+        alter(&entity, &["--set", &set]);
+        let mut filter = entity.clone();
+        filter.push("--strict");
+        let d = describe_json(&filter);
+        let es = entries(&d);
+        assert_eq!(es.len(), 1, "{entity:?}: {d}");
+        let values = &es[0]["values"];
+        if kind == "ip" {
+            assert_eq!(values["connection_creation_rate"], 100000.0, "{d}");
+        } else {
+            assert_eq!(values["producer_byte_rate"], 1e12, "{d}");
+            assert_eq!(values["consumer_byte_rate"], 1000000000001.0, "{d}");
+            assert_eq!(values["request_percentage"], 1000.5, "{d}");
+            assert_eq!(values["controller_mutation_rate"], 10000.25, "{d}");
+        }
+        // Defaults are null on the wire and in JSON.
+        for (flag, ty) in [("user", "user"), ("client-id", "client-id"), ("ip", "ip")] {
+            let is_default = entity
+                .windows(2)
+                .any(|w| w[0] == "--default" && w[1] == flag);
+            if is_default {
+                assert!(es[0]["entity"][ty].is_null(), "{d}");
+            }
+        }
+        let b = bootstrap();
+        let mut del = vec!["quotas", "delete", "-b", &b];
+        del.extend_from_slice(&entity);
+        ok(&del);
+        assert!(
+            entries(&describe_json(&filter)).is_empty(),
+            "{entity:?} still exists after removing every key"
+        );
+    }
+}
+
+/// A user literally named `<default>` is not the default user (KAFKA-18808), both ways, and
+/// kafka-configs agrees.
+#[test]
+fn literal_default_name_is_not_the_default_entity() {
+    let _g = lock();
+    alter(
+        &["--user", "<default>"],
+        &["--set", "producer_byte_rate=10000"],
+    );
+    assert!(entries(&describe_json(&["--default", "user", "--strict"])).is_empty());
+    let es = entries(&describe_json(&["--user", "<default>", "--strict"]));
+    assert_eq!(es.len(), 1);
+    assert_eq!(es[0]["entity"]["user"], "<default>");
+    let o = kafka_configs(&["--describe", "--entity-type", "users", "--entity-default"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        !stdout(&o).contains("producer_byte_rate=10000.0"),
+        "{}",
+        stdout(&o)
+    );
+    let o = kafka_configs(&[
+        "--describe",
+        "--entity-type",
+        "users",
+        "--entity-name",
+        "<default>",
+    ]);
+    assert!(
+        stdout(&o).contains(
+            "Quota configs for user-principal '<default>' are producer_byte_rate=10000.0"
+        ),
+        "{}",
+        stdout(&o)
+    );
+    let b = bootstrap();
+    ok(&["quotas", "delete", "-b", &b, "--user", "<default>"]);
+}
+
+const ARN: &str =
+    "arn:aws:sts::111111111111:assumed-role/Topic-B-Write-Role/producerapp-1-role-session";
+
+/// ARNs with ':' and '/' round-trip byte-exact through alter -> describe -> resolve.
+#[test]
+fn arn_round_trips_byte_exact() {
+    let _g = lock();
+    alter(
+        &["--user", ARN, "--client-id", "producerapp-1-client-id"],
+        &["--set", "producer_byte_rate=1024"],
+    );
+    let es = entries(&describe_json(&[
+        "--user",
+        ARN,
+        "--strict",
+        "--any",
+        "client-id",
+    ]));
+    assert_eq!(es.len(), 1);
+    assert_eq!(es[0]["entity"]["user"].as_str(), Some(ARN));
+    let b = bootstrap();
+    let r: Value = serde_json::from_str(&ok(&[
+        "quotas",
+        "resolve",
+        "-b",
+        &b,
+        "-o",
+        "json",
+        "--user",
+        ARN,
+        "--client-id",
+        "producerapp-1-client-id",
+    ]))
+    .unwrap();
+    let p = &r["keys"][0];
+    assert_eq!(p["key"], "producer_byte_rate");
+    assert_eq!(p["value"], 1024.0);
+    assert_eq!(p["level"], 1);
+    assert_eq!(p["entity"]["user"].as_str(), Some(ARN));
+    // Impersonation: another role session presenting the same client-id is not covered by level 1.
+    let r: Value = serde_json::from_str(&ok(&[
+        "quotas",
+        "resolve",
+        "-b",
+        &b,
+        "-o",
+        "json",
+        "--user",
+        "arn:aws:sts::111111111111:assumed-role/Other/x",
+        "--client-id",
+        "producerapp-1-client-id",
+    ]))
+    .unwrap();
+    assert_ne!(r["keys"][0]["level"], 1);
+    ok(&[
+        "quotas",
+        "delete",
+        "-b",
+        &b,
+        "--user",
+        ARN,
+        "--client-id",
+        "producerapp-1-client-id",
+    ]);
+}
+
+/// --validate-only (and the compat --dry-run) change nothing, and still reject bad input.
+#[test]
+fn validate_only_changes_nothing() {
+    let _g = lock();
+    let out = alter(
+        &["--client-id", "validate-only-client"],
+        &["--set", "producer_byte_rate=2048", "--validate-only"],
+    );
+    assert!(out.contains("validated only"), "{out}");
+    assert!(entries(&describe_json(&["--client-id", "validate-only-client"])).is_empty());
+    let b = bootstrap();
+    let out = ok(&[
+        "configs",
+        "--bootstrap-server",
+        &b,
+        "--alter",
+        "--entity-type",
+        "clients",
+        "--entity-name",
+        "validate-only-client",
+        "--add-config",
+        "producer_byte_rate=2048",
+        "--dry-run",
+    ]);
+    assert!(out.contains("nothing changed"), "{out}");
+    assert!(entries(&describe_json(&["--client-id", "validate-only-client"])).is_empty());
+}
+
+/// What kquota sets, kafka-configs describes identically (byte for byte), and the other way round.
+#[test]
+fn cross_check_with_kafka_configs() {
+    let _g = lock();
+    let b = bootstrap();
+    // kquota -> kafka-configs
+    alter(
+        &["--user", "xcheck-user", "--client-id", "xcheck-client"],
+        &[
+            "--set",
+            "producer_byte_rate=10000000,consumer_byte_rate=2048,request_percentage=12.5",
+        ],
+    );
+    alter(
+        &["--user", "xcheck-user"],
+        &["--set", "consumer_byte_rate=4096"],
+    );
+    alter(
+        &["--user", "xcheck-user", "--default", "client-id"],
+        &["--set", "controller_mutation_rate=0.5"],
+    );
+    for args in [
+        vec![
+            "--describe",
+            "--entity-type",
+            "users",
+            "--entity-name",
+            "xcheck-user",
+            "--entity-type",
+            "clients",
+            "--entity-name",
+            "xcheck-client",
+        ],
+        vec![
+            "--describe",
+            "--entity-type",
+            "users",
+            "--entity-name",
+            "xcheck-user",
+            "--entity-type",
+            "clients",
+        ],
+        vec![
+            "--describe",
+            "--entity-type",
+            "users",
+            "--entity-name",
+            "xcheck-user",
+        ],
+        vec![
+            "--describe",
+            "--entity-type",
+            "users",
+            "--entity-name",
+            "xcheck-user",
+            "--entity-type",
+            "clients",
+            "--entity-default",
+        ],
+    ] {
+        let theirs = kafka_configs(&args);
+        assert!(theirs.status.success(), "{}", stderr(&theirs));
+        let mut ours_args = vec!["configs", "--bootstrap-server", &b];
+        ours_args.extend_from_slice(&args);
+        let ours = ok(&ours_args);
+        // kafka-configs also prints SCRAM credential lines for plain user describes; compare quota lines.
+        let quota_lines = |s: &str| {
+            s.lines()
+                .filter(|l| l.starts_with("Quota configs"))
+                .map(str::to_string)
+                .collect::<Vec<_>>()
+        };
+        assert!(!quota_lines(&stdout(&theirs)).is_empty(), "{args:?}");
+        assert_eq!(
+            quota_lines(&ours),
+            quota_lines(&stdout(&theirs)),
+            "{args:?}"
+        );
+    }
+    // kafka-configs -> kquota
+    let o = kafka_configs(&[
+        "--alter",
+        "--entity-type",
+        "clients",
+        "--entity-name",
+        "xcheck-from-java",
+        "--add-config",
+        "producer_byte_rate=5120,request_percentage=33.3",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let es = entries(&describe_json(&[
+        "--client-id",
+        "xcheck-from-java",
+        "--strict",
+    ]));
+    assert_eq!(es.len(), 1);
+    assert_eq!(es[0]["values"]["producer_byte_rate"], 5120.0);
+    assert_eq!(es[0]["values"]["request_percentage"], 33.3);
+    // Same alter through kquota's compatible mode prints kafka-configs' completion line.
+    let out = ok(&[
+        "configs",
+        "--bootstrap-server",
+        &b,
+        "--alter",
+        "--entity-type",
+        "clients",
+        "--entity-name",
+        "xcheck-from-java",
+        "--delete-config",
+        "request_percentage",
+    ]);
+    assert_eq!(
+        out,
+        "Completed updating config for client xcheck-from-java.\n"
+    );
+    // Deleting a key that is not set fails like kafka-configs.
+    let e = fails(
+        &[
+            "configs",
+            "--bootstrap-server",
+            &b,
+            "--alter",
+            "--entity-type",
+            "clients",
+            "--entity-name",
+            "xcheck-from-java",
+            "--delete-config",
+            "request_percentage",
+        ],
+        2,
+    );
+    assert!(e.contains("Invalid config(s): request_percentage"), "{e}");
+    for e in [
+        vec!["--user", "xcheck-user", "--client-id", "xcheck-client"],
+        vec!["--user", "xcheck-user"],
+        vec!["--user", "xcheck-user", "--default", "client-id"],
+        vec!["--client-id", "xcheck-from-java"],
+    ] {
+        let mut del = vec!["quotas", "delete", "-b", &b];
+        del.extend_from_slice(&e);
+        ok(&del);
+    }
+}
+
+/// Resolve over all eight levels on the live broker: set every level, then remove the most
+/// specific one at a time and check the next level wins.
+#[test]
+fn resolve_all_eight_levels_live() {
+    let _g = lock();
+    let b = bootstrap();
+    let (u, c) = ("resolve-user", "resolve-client");
+    let levels: Vec<Vec<&str>> = vec![
+        vec!["--user", u, "--client-id", c],
+        vec!["--user", u, "--default", "client-id"],
+        vec!["--user", u],
+        vec!["--default", "user", "--client-id", c],
+        vec!["--default", "user", "--default", "client-id"],
+        vec!["--default", "user"],
+        vec!["--client-id", c],
+        vec!["--default", "client-id"],
+    ];
+    for (i, e) in levels.iter().enumerate() {
+        alter(
+            e,
+            &[
+                "--set",
+                &format!("producer_byte_rate={}", (i + 1) * 1_000_000_000),
+            ],
+        );
+    }
+    for (i, e) in levels.iter().enumerate() {
+        let r: Value = serde_json::from_str(&ok(&[
+            "quotas",
+            "resolve",
+            "-b",
+            &b,
+            "-o",
+            "json",
+            "--user",
+            u,
+            "--client-id",
+            c,
+        ]))
+        .unwrap();
+        let p = &r["keys"][0];
+        assert_eq!(p["level"], i + 1, "{r}");
+        assert_eq!(p["value"], ((i + 1) * 1_000_000_000) as f64, "{r}");
+        assert!(r["note"].as_str().unwrap().contains("per broker"));
+        let mut del = vec!["quotas", "delete", "-b", &b];
+        del.extend_from_slice(e);
+        ok(&del);
+    }
+    let r: Value = serde_json::from_str(&ok(&[
+        "quotas",
+        "resolve",
+        "-b",
+        &b,
+        "-o",
+        "json",
+        "--user",
+        u,
+        "--client-id",
+        c,
+    ]))
+    .unwrap();
+    assert_eq!(r["keys"][0]["unlimited"], true, "{r}");
+}
+
+fn write(dir: &tempfile::TempDir, name: &str, text: &str) -> PathBuf {
+    let p = dir.path().join(name);
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+/// plan/apply/export round trips; a second apply is a no-op; --prune removes unlisted entities.
+#[test]
+fn plan_apply_export_round_trip_and_prune() {
+    let _g = lock();
+    let b = bootstrap();
+    let dir = tempfile::tempdir().unwrap();
+    // Start from a known state: apply an empty file with --prune.
+    let empty = write(&dir, "empty.yaml", "quotas: []\n");
+    ok(&[
+        "quotas",
+        "apply",
+        "-b",
+        &b,
+        "-f",
+        empty.to_str().unwrap(),
+        "--prune",
+    ]);
+    assert!(entries(&describe_json(&[])).is_empty());
+
+    let scenario = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../testdata/quotas/scenario.yaml"
+    );
+    let plan = ok(&["quotas", "plan", "-b", &b, "-f", scenario]);
+    assert!(
+        plan.contains("Plan: 3 to create, 0 to update, 0 to delete."),
+        "{plan}"
+    );
+    ok(&["quotas", "apply", "-b", &b, "-f", scenario]);
+    let plan = ok(&["quotas", "plan", "-b", &b, "-f", scenario]);
+    assert!(plan.contains("No changes"), "{plan}");
+    // Second apply is a no-op.
+    let again = ok(&["quotas", "apply", "-b", &b, "-f", scenario, "-o", "json"]);
+    assert_eq!(
+        serde_json::from_str::<Value>(&again).unwrap()["changes"]
+            .as_array()
+            .unwrap()
+            .len(),
+        0,
+        "{again}"
+    );
+
+    // Export (YAML and JSON) -> apply is a no-op.
+    for name in ["export.yaml", "export.json"] {
+        let f = dir.path().join(name);
+        ok(&["quotas", "export", "-b", &b, "-f", f.to_str().unwrap()]);
+        let plan = ok(&[
+            "quotas",
+            "plan",
+            "-b",
+            &b,
+            "-f",
+            f.to_str().unwrap(),
+            "--prune",
+        ]);
+        assert!(plan.contains("No changes"), "{name}: {plan}");
+    }
+
+    // An extra entity: left alone without --prune, removed with it.
+    alter(
+        &["--client-id", "unlisted"],
+        &["--set", "producer_byte_rate=1"],
+    );
+    let plan = ok(&["quotas", "plan", "-b", &b, "-f", scenario]);
+    assert!(plan.contains("No changes"), "{plan}");
+    let plan = ok(&["quotas", "plan", "-b", &b, "-f", scenario, "--prune"]);
+    assert!(
+        plan.contains("- client-id='unlisted'") && plan.contains("1 to delete"),
+        "{plan}"
+    );
+    ok(&["quotas", "apply", "-b", &b, "-f", scenario, "--prune"]);
+    assert!(entries(&describe_json(&["--client-id", "unlisted"])).is_empty());
+
+    // An update of one key.
+    let changed = std::fs::read_to_string(scenario)
+        .unwrap()
+        .replace("producer_byte_rate: 1024", "producer_byte_rate: 2048");
+    let changed = write(&dir, "changed.yaml", &changed);
+    let plan = ok(&["quotas", "plan", "-b", &b, "-f", changed.to_str().unwrap()]);
+    assert!(
+        plan.contains("~ producer_byte_rate = 1024 -> 2048")
+            && plan.contains("0 to create, 1 to update"),
+        "{plan}"
+    );
+
+    ok(&[
+        "quotas",
+        "apply",
+        "-b",
+        &b,
+        "-f",
+        empty.to_str().unwrap(),
+        "--prune",
+    ]);
+    assert!(entries(&describe_json(&[])).is_empty());
+}
+
+/// Every bad input from issue 5: non-zero exit, one-line error, nothing applied.
+#[test]
+fn bad_input_fails_cleanly() {
+    let _g = lock();
+    let b = bootstrap();
+    fn with<'a>(b: &'a str, extra: &[&'a str]) -> Vec<&'a str> {
+        let mut a = vec!["quotas", "alter", "-b", b];
+        a.extend_from_slice(extra);
+        a
+    }
+    let alter = |extra: &[&'static str]| with(&b, extra);
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (
+            alter(&["--client-id", "bad", "--set", "bogus_key=1"]),
+            "unknown quota key",
+        ),
+        (
+            alter(&["--ip", "10.0.0.1", "--set", "producer_byte_rate=1"]),
+            "not allowed for ip",
+        ),
+        (
+            alter(&["--client-id", "bad", "--set", "connection_creation_rate=1"]),
+            "not allowed for client-id",
+        ),
+        (
+            alter(&[
+                "--ip",
+                "10.0.0.1",
+                "--user",
+                "u",
+                "--set",
+                "connection_creation_rate=1",
+            ]),
+            "cannot be combined",
+        ),
+        (
+            alter(&["--client-id", "bad", "--set", "producer_byte_rate=0"]),
+            "greater than 0",
+        ),
+        (
+            alter(&["--client-id", "bad", "--set", "producer_byte_rate=-5"]),
+            "greater than 0",
+        ),
+        (
+            alter(&["--client-id", "bad", "--set", "producer_byte_rate=1.5"]),
+            "whole number",
+        ),
+        (
+            alter(&["--client-id", "bad", "--set", "producer_byte_rate=fast"]),
+            "not a number",
+        ),
+        (
+            alter(&["--client-id", "bad", "--set", "producer_byte_rate=NaN"]),
+            "finite",
+        ),
+        (
+            alter(&["--client-id", "", "--set", "producer_byte_rate=1"]),
+            "empty client-id",
+        ),
+        (
+            alter(&["--user", "", "--set", "producer_byte_rate=1"]),
+            "empty user",
+        ),
+        (
+            vec![
+                "quotas",
+                "apply",
+                "-b",
+                &b,
+                "-f",
+                concat!(
+                    env!("CARGO_MANIFEST_DIR"),
+                    "/../../testdata/quotas/bad-fractional.yaml"
+                ),
+            ],
+            "line 4",
+        ),
+        (
+            vec![
+                "quotas",
+                "apply",
+                "-b",
+                &b,
+                "-f",
+                concat!(
+                    env!("CARGO_MANIFEST_DIR"),
+                    "/../../testdata/quotas/bad-syntax.yaml"
+                ),
+            ],
+            "line",
+        ),
+        (
+            vec![
+                "quotas",
+                "describe",
+                "--command-config",
+                concat!(
+                    env!("CARGO_MANIFEST_DIR"),
+                    "/../../testdata/quotas/bad.properties"
+                ),
+            ],
+            "bad.properties:3: security.protocol",
+        ),
+        (
+            vec![
+                "configs",
+                "--bootstrap-server",
+                &b,
+                "--alter",
+                "--entity-type",
+                "ips",
+                "--entity-type",
+                "users",
+                "--entity-name",
+                "1.2.3.4",
+                "--entity-name",
+                "u",
+                "--add-config",
+                "connection_creation_rate=1",
+            ],
+            "Only 'users' and 'clients'",
+        ),
+    ];
+    for (args, needle) in cases {
+        let e = fails(&args, 2);
+        assert!(e.contains(needle), "{args:?}: {e}");
+    }
+    // Nothing half-applied: the valid entry of the bad file was not applied.
+    assert!(entries(&describe_json(&["--client-id", "ok-client"])).is_empty());
+    assert!(entries(&describe_json(&["--client-id", "bad"])).is_empty());
+    // Unreachable broker: connection error (4).
+    let e = fails(&["quotas", "describe", "-b", "127.0.0.1:1"], 4);
+    assert!(e.contains("127.0.0.1:1"), "{e}");
+}
+
+/// An authenticated user without ALTER_CONFIGS/DESCRIBE_CONFIGS on the cluster: exit 4.
+#[test]
+fn authorization_failure_is_an_access_error() {
+    let _g = lock();
+    let c = shared();
+    let b = c.bootstrap(Listener::SaslPlaintext);
+    let dir = tempfile::tempdir().unwrap();
+    let props = write(
+        &dir,
+        "alice.properties",
+        &format!("bootstrap.servers={b}\nsecurity.protocol=SASL_PLAINTEXT\nsasl.mechanism=SCRAM-SHA-256\nsasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username=\"alice\" password=\"alice-secret\";\n"),
+    );
+    let p = props.to_str().unwrap();
+    let e = fails(&["quotas", "describe", "--command-config", p], 4);
+    assert!(e.contains("CLUSTER_AUTHORIZATION_FAILED"), "{e}");
+    assert!(!e.contains("alice-secret"));
+    let e = fails(
+        &[
+            "quotas",
+            "alter",
+            "--command-config",
+            p,
+            "--client-id",
+            "x",
+            "--set",
+            "producer_byte_rate=1",
+        ],
+        4,
+    );
+    assert!(e.contains("CLUSTER_AUTHORIZATION_FAILED"), "{e}");
+    // The admin's properties file from the testkit (SASL/PLAIN) works.
+    let admin = c.admin_properties(Listener::SaslPlaintext).unwrap();
+    ok(&[
+        "quotas",
+        "describe",
+        "--command-config",
+        admin.to_str().unwrap(),
+    ]);
+    // Wrong password: authentication failure, exit 4, secret not echoed.
+    let bad = write(
+        &dir,
+        "bad.properties",
+        &std::fs::read_to_string(&props)
+            .unwrap()
+            .replace("alice-secret", "wrong-pw"),
+    );
+    let e = fails(
+        &[
+            "quotas",
+            "describe",
+            "--command-config",
+            bad.to_str().unwrap(),
+        ],
+        4,
+    );
+    assert!(!e.contains("wrong-pw"), "{e}");
+}
+
+/// 3 brokers: alter through one broker, describe through each (eventually consistent metadata).
+#[test]
+fn three_brokers_alter_via_one_describe_via_each() {
+    let c = shared_three();
+    let brokers: Vec<(i32, String)> = c
+        .brokers()
+        .iter()
+        .map(|b| (b.id, b.addr(Listener::Plaintext).to_string()))
+        .collect();
+    let first = &brokers[0].1;
+    ok(&[
+        "quotas",
+        "alter",
+        "-b",
+        first,
+        "--client-id",
+        "three-broker-client",
+        "--set",
+        "consumer_byte_rate=4096",
+    ]);
+    for (id, addr) in &brokers {
+        let id_s = id.to_string();
+        let mut found = false;
+        for _ in 0..50 {
+            let v: Value = serde_json::from_str(&ok(&[
+                "quotas",
+                "describe",
+                "-b",
+                addr,
+                "--broker",
+                &id_s,
+                "-o",
+                "json",
+                "--client-id",
+                "three-broker-client",
+            ]))
+            .unwrap();
+            if entries(&v).len() == 1 {
+                assert_eq!(entries(&v)[0]["values"]["consumer_byte_rate"], 4096.0);
+                found = true;
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        assert!(found, "broker {id} never showed the quota");
+    }
+    ok(&[
+        "quotas",
+        "delete",
+        "-b",
+        first,
+        "--client-id",
+        "three-broker-client",
+    ]);
+}
+
+/// Completions and man page come from the clap definitions.
+#[test]
+fn completions_and_man() {
+    let bash = ok(&["completions", "bash"]);
+    assert!(
+        bash.contains("kquota") && bash.contains("resolve"),
+        "bash completions"
+    );
+    let man = ok(&["man"]);
+    assert!(man.contains(".TH kquota"), "{}", &man[..man.len().min(200)]);
+    let help = ok(&["--help"]);
+    assert!(help.contains("Exit codes: 0 success"), "{help}");
+}

@@ -44,6 +44,10 @@ pub enum Command {
         disable_help_flag = false
     )]
     Configs(cmd::configs::ConfigsArgs),
+    /// Print a fresh MSK IAM OAUTHBEARER token (or AWS_MSK_IAM payload) to stdout.
+    Token(cmd::token::TokenArgs),
+    /// Show the principal the broker will see, the client-id and the quota entity flags.
+    Whoami(cmd::whoami::WhoamiArgs),
     /// Print shell completions for bash, zsh, fish, elvish or powershell.
     Completions(cmd::completions::CompletionsArgs),
     /// Print the man page (roff) to stdout.
@@ -54,6 +58,8 @@ async fn dispatch(command: Command) -> anyhow::Result<()> {
     match command {
         Command::Quotas(a) => cmd::quotas::run(a).await,
         Command::Configs(a) => cmd::configs::run(a).await,
+        Command::Token(a) => cmd::token::run(a).await,
+        Command::Whoami(a) => cmd::whoami::run(a).await,
         Command::Completions(a) => cmd::completions::run_completions(a),
         Command::Man(a) => cmd::completions::run_man(a),
     }

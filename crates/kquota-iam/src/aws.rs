@@ -28,7 +28,6 @@ use aws_credential_types::provider::{
     error::CredentialsError, future, ProvideCredentials, SharedCredentialsProvider,
 };
 use aws_sdk_sts::error::{ProvideErrorMetadata, SdkError};
-use aws_smithy_types::error::display::DisplayErrorContext;
 use aws_types::region::Region;
 use aws_types::SdkConfig;
 
@@ -404,6 +403,9 @@ const NO_CREDENTIALS_HINT: &str = "set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, 
 
 fn credentials_error(source: &str, profile: Option<&str>, e: &CredentialsError) -> IamError {
     let hint = match e {
+        CredentialsError::CredentialsNotLoaded(_) if profile.is_some() => {
+            "check that the profile exists and has credentials in ~/.aws/config or ~/.aws/credentials (or AWS_CONFIG_FILE / AWS_SHARED_CREDENTIALS_FILE)"
+        }
         CredentialsError::CredentialsNotLoaded(_) => NO_CREDENTIALS_HINT,
         CredentialsError::ProviderTimedOut(_) => {
             "the provider timed out; check network access to the credential endpoint"
@@ -416,9 +418,23 @@ fn credentials_error(source: &str, profile: Option<&str>, e: &CredentialsError) 
     };
     IamError::CredentialSource {
         source_name: source.to_string(),
-        message: one_line(&DisplayErrorContext(e).to_string()),
+        message: error_chain(e),
         hint,
     }
+}
+
+/// `Display` of an error and its sources, joined on one line, without repeats.
+fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = cur {
+        let text = one_line(&err.to_string());
+        if !text.is_empty() && !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        cur = err.source();
+    }
+    parts.join(": ")
 }
 
 fn one_line(s: &str) -> String {
@@ -434,20 +450,17 @@ fn aws_error<E, R>(
 ) -> IamError
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
-    R: fmt::Debug,
+    R: fmt::Debug + 'static,
 {
     let code = err.code().map(str::to_string);
     let message = match (&err, err.message()) {
         (SdkError::ServiceError(_), Some(m)) => one_line(m),
         (SdkError::ServiceError(_), None) => "the service returned an error".to_string(),
         (SdkError::DispatchFailure(_), _) => {
-            format!(
-                "cannot reach the endpoint ({})",
-                one_line(&DisplayErrorContext(&err).to_string())
-            )
+            format!("cannot reach the endpoint ({})", error_chain(&err))
         }
         (SdkError::TimeoutError(_), _) => "timed out".to_string(),
-        _ => one_line(&DisplayErrorContext(&err).to_string()),
+        _ => error_chain(&err),
     };
     let hint = match (code.as_deref(), operation) {
         (Some("AccessDenied" | "AccessDeniedException"), "AssumeRole") => {

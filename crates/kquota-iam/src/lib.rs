@@ -61,6 +61,7 @@ pub use credentials::{
 pub use error::IamError;
 pub use region::{is_region_name, region_from_broker_host};
 pub use sign::{
-    check_msk_iam_reply, default_user_agent, msk_iam_payload, oauth_token, MskIamReply,
-    SignOptions, SignedPayload, SignedToken, ACTION, MAX_EXPIRY, MSK_IAM_VERSION, SERVICE,
+    check_msk_iam_reply, default_user_agent, msk_iam_payload, oauth_token, parse_signing_time,
+    MskIamReply, SignOptions, SignedPayload, SignedToken, ACTION, MAX_EXPIRY, MSK_IAM_VERSION,
+    SERVICE,
 };

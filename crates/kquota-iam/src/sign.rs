@@ -56,6 +56,64 @@ fn form_enc(s: &str) -> String {
         .join("+")
 }
 
+/// Parses a signing time: RFC 3339 UTC (`2024-01-15T12:34:56Z`), the SigV4 basic form
+/// (`20240115T123456Z`) or whole seconds since the epoch (`1705322096`).
+///
+/// ```
+/// use std::time::{Duration, UNIX_EPOCH};
+/// use kquota_iam::parse_signing_time;
+/// let t = UNIX_EPOCH + Duration::from_secs(1_705_322_096);
+/// assert_eq!(parse_signing_time("2024-01-15T12:34:56Z")?, t);
+/// assert_eq!(parse_signing_time("20240115T123456Z")?, t);
+/// assert_eq!(parse_signing_time("1705322096")?, t);
+/// assert!(parse_signing_time("yesterday").is_err());
+/// # Ok::<(), kquota_iam::IamError>(())
+/// ```
+pub fn parse_signing_time(s: &str) -> Result<SystemTime, IamError> {
+    let bad = || {
+        IamError::invalid_argument(
+            "signing time",
+            format!("{s:?} is not 2024-01-15T12:34:56Z, 20240115T123456Z or epoch seconds"),
+        )
+    };
+    let s = s.trim();
+    if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) && s.len() <= 12 {
+        let secs: u64 = s.parse().map_err(|_| bad())?;
+        return Ok(UNIX_EPOCH + Duration::from_secs(secs));
+    }
+    let digits: String = s
+        .strip_suffix('Z')
+        .ok_or_else(bad)?
+        .chars()
+        .filter(|c| !matches!(c, '-' | ':'))
+        .collect();
+    let (date, time) = digits.split_once('T').ok_or_else(bad)?;
+    if date.len() != 8
+        || time.len() != 6
+        || !(date.to_string() + time)
+            .bytes()
+            .all(|b| b.is_ascii_digit())
+    {
+        return Err(bad());
+    }
+    let n = |v: &str| v.parse::<i64>().map_err(|_| bad());
+    let (y, m, d) = (n(&date[0..4])?, n(&date[4..6])?, n(&date[6..8])?);
+    let (hh, mm, ss) = (n(&time[0..2])?, n(&time[2..4])?, n(&time[4..6])?);
+    if !(1..=12).contains(&m) || !(1..=31).contains(&d) || hh > 23 || mm > 59 || ss > 60 || y < 1970
+    {
+        return Err(bad());
+    }
+    // Days from civil (proleptic Gregorian), H. Hinnant's algorithm.
+    let y2 = if m <= 2 { y - 1 } else { y };
+    let era = y2.div_euclid(400);
+    let yoe = y2 - era * 400;
+    let doy = (153 * ((m + 9) % 12) + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    let secs = days * 86_400 + hh * 3600 + mm * 60 + ss;
+    Ok(UNIX_EPOCH + Duration::from_secs(secs as u64))
+}
+
 /// Inputs of a signature other than the credentials.
 ///
 /// ```

@@ -3,3 +3,5 @@
 pub mod completions;
 pub mod configs;
 pub mod quotas;
+pub mod token;
+pub mod whoami;

@@ -601,7 +601,7 @@ impl KafkaCluster {
         probe::api_versions(b.plaintext, Duration::from_secs(5))
             .map_err(|e| attach_err(format!("broker {} does not answer: {e}", b.id)))?;
         // Identities registered by other processes live in the credentials file.
-        let iam = read_iam_identities(&info.iam_credentials_file)
+        let iam = credentials::read_iam_file(&info.iam_credentials_file)
             .unwrap_or_else(|_| info.credentials.iam.clone());
         Ok(KafkaCluster {
             info,
@@ -1018,45 +1018,6 @@ fn prune_stale_dirs(base: &Path) {
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
-}
-
-fn read_iam_identities(path: &Path) -> Result<Vec<IamIdentity>> {
-    #[derive(Deserialize)]
-    struct F {
-        identities: Vec<E>,
-    }
-    #[derive(Deserialize)]
-    struct E {
-        access_key_id: String,
-        secret_access_key: String,
-        session_token: Option<String>,
-        principal_arn: String,
-        #[serde(default)]
-        name: String,
-    }
-    let text = io_ctx(fs::read_to_string(path), || {
-        format!("reading {}", path.display())
-    })?;
-    let f: F = serde_json::from_str(&text).map_err(|e| {
-        TestkitError::io(
-            format!("parsing {}", path.display()),
-            std::io::Error::other(e),
-        )
-    })?;
-    Ok(f.identities
-        .into_iter()
-        .map(|e| IamIdentity {
-            name: if e.name.is_empty() {
-                e.access_key_id.clone()
-            } else {
-                e.name
-            },
-            access_key_id: e.access_key_id,
-            secret_access_key: e.secret_access_key,
-            session_token: e.session_token,
-            principal_arn: e.principal_arn,
-        })
-        .collect())
 }
 
 pub(crate) fn java_command(

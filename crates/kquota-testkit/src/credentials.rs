@@ -114,12 +114,34 @@ impl fmt::Debug for Credentials {
     }
 }
 
-fn assumed_role(role: &str, session: &str) -> String {
-    format!("arn:aws:sts::{TEST_ACCOUNT}:assumed-role/{role}/{session}")
+/// The shipped default IAM identities file.
+const DEFAULT_IAM_FILE: &str = include_str!("../../../testdata/broker-plugin/iam-credentials.json");
+
+fn default_iam_identities() -> Vec<IamIdentity> {
+    let file: IamFile = serde_json::from_str(DEFAULT_IAM_FILE)
+        .expect("testdata/broker-plugin/iam-credentials.json is valid (checked by a unit test)");
+    file.identities.into_iter().map(IamIdentity::from).collect()
+}
+
+impl From<IamFileEntry> for IamIdentity {
+    fn from(e: IamFileEntry) -> Self {
+        IamIdentity {
+            name: if e.name.is_empty() {
+                e.access_key_id.clone()
+            } else {
+                e.name
+            },
+            access_key_id: e.access_key_id,
+            secret_access_key: e.secret_access_key,
+            session_token: e.session_token.filter(|t| !t.is_empty()),
+            principal_arn: e.principal_arn,
+        }
+    }
 }
 
 impl Credentials {
-    /// The fixed identities every testkit cluster starts with (see the table above).
+    /// The fixed identities every testkit cluster starts with (see the table above). The IAM
+    /// identities come from `testdata/broker-plugin/iam-credentials.json`, compiled in.
     pub fn default_test_set() -> Credentials {
         let admin = UserPassword::new("admin", "admin-secret");
         let users = vec![
@@ -127,41 +149,11 @@ impl Credentials {
             UserPassword::new("alice", "alice-secret"),
             UserPassword::new("bob", "bob-secret"),
         ];
-        let iam = vec![
-            IamIdentity {
-                name: "producerapp-1".into(),
-                access_key_id: "ASIAKQUOTAPRODUCER01".into(),
-                secret_access_key: "kquota/testkit+ProducerApp1SecretKey00000".into(),
-                session_token: Some("kquota-testkit/session+token=producerapp-1".into()),
-                principal_arn: assumed_role("Topic-B-Write-Role", "producerapp-1-role-session"),
-            },
-            IamIdentity {
-                name: "consumerapp-1".into(),
-                access_key_id: "ASIAKQUOTACONSUMER01".into(),
-                secret_access_key: "kquota/testkit+ConsumerApp1SecretKey00000".into(),
-                session_token: Some("kquota-testkit/session+token=consumerapp-1".into()),
-                principal_arn: assumed_role("Topic-B-Read-Role", "consumerapp-1-role-session"),
-            },
-            IamIdentity {
-                name: "consumerapp-2".into(),
-                access_key_id: "ASIAKQUOTACONSUMER02".into(),
-                secret_access_key: "kquota/testkit+ConsumerApp2SecretKey00000".into(),
-                session_token: Some("kquota-testkit/session+token=consumerapp-2".into()),
-                principal_arn: assumed_role("Topic-B-Read-Role", "consumerapp-2-role-session"),
-            },
-            IamIdentity {
-                name: "iam-user".into(),
-                access_key_id: "AKIAKQUOTATESTUSER01".into(),
-                secret_access_key: "kquota/testkit+IamUserSecretKey0000000000".into(),
-                session_token: None,
-                principal_arn: format!("arn:aws:iam::{TEST_ACCOUNT}:user/kquota-admin"),
-            },
-        ];
         Credentials {
             admin,
             plain_users: users.clone(),
             scram_users: users,
-            iam,
+            iam: default_iam_identities(),
         }
     }
 
@@ -238,14 +230,38 @@ pub(crate) fn add_iam_identity(path: &Path, id: &IamIdentity) -> Result<()> {
         .identities
         .into_iter()
         .filter(|e| e.access_key_id != id.access_key_id)
-        .map(|e| IamIdentity {
-            name: e.name,
-            access_key_id: e.access_key_id,
-            secret_access_key: e.secret_access_key,
-            session_token: e.session_token,
-            principal_arn: e.principal_arn,
-        })
+        .map(IamIdentity::from)
         .collect();
     ids.push(id.clone());
     write_iam_file(path, &ids)
+}
+
+/// Reads the identities of a credentials file.
+pub(crate) fn read_iam_file(path: &Path) -> Result<Vec<IamIdentity>> {
+    let text = fs::read_to_string(path)
+        .map_err(|e| TestkitError::io(format!("reading {}", path.display()), e))?;
+    let file: IamFile = serde_json::from_str(&text).map_err(|e| {
+        TestkitError::io(
+            format!("parsing {}", path.display()),
+            std::io::Error::other(e),
+        )
+    })?;
+    Ok(file.identities.into_iter().map(IamIdentity::from).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shipped_default_identities_parse_and_are_distinct() {
+        let ids = default_iam_identities();
+        assert_eq!(ids.len(), 4);
+        let mut keys: Vec<_> = ids.iter().map(|i| &i.access_key_id).collect();
+        keys.dedup();
+        assert_eq!(keys.len(), 4);
+        assert!(ids.iter().any(|i| i
+            .principal_arn
+            .ends_with("Topic-B-Write-Role/producerapp-1-role-session")));
+    }
 }

@@ -192,3 +192,43 @@ fn validator_ignores_order_and_user_agent_and_refuses_other_urls() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The credentials file may also be a Java .properties file (`<akid>.secret_access_key`, ...).
+#[test]
+fn validator_reads_a_properties_credentials_file() {
+    let v = vectors()
+        .into_iter()
+        .find(|v| v["inputs"]["session_token"].is_string())
+        .unwrap();
+    let i = &v["inputs"];
+    let ak = i["access_key_id"].as_str().unwrap();
+    let dir = std::env::temp_dir().join(format!("kquota-testkit-vectors3-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let creds = dir.join("creds.properties");
+    // Properties escaping: ':' '=' and '\' in values need a backslash.
+    let esc = |s: &str| {
+        s.replace('\\', "\\\\")
+            .replace(':', "\\:")
+            .replace('=', "\\=")
+    };
+    std::fs::write(
+        &creds,
+        format!(
+            "# test identity\n{ak}.secret_access_key={}\n{ak}.session_token={}\n{ak}.principal_arn={}\n",
+            esc(i["secret_access_key"].as_str().unwrap()),
+            esc(i["session_token"].as_str().unwrap()),
+            esc("arn:aws:sts::111111111111:assumed-role/Props-Role/props-session"),
+        ),
+    )
+    .unwrap();
+    let now = i["signing_time_epoch_ms"].as_i64().unwrap();
+    let (ok, lines) = validate(&[v["token"].as_str().unwrap().to_string()], now, &creds);
+    assert!(ok, "{lines:?}");
+    assert!(
+        lines[0].starts_with(
+            "ACCEPTED arn:aws:sts::111111111111:assumed-role/Props-Role/props-session"
+        ),
+        "{lines:?}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -75,11 +75,13 @@ func main() {
 		check(err)
 		checkAltered(res)
 	case "produce":
-		a := kgo.LeaderAck()
+		// Idempotence on for acks=all, off for acks=1, like the Java client's default.
 		if *acks == "all" || *acks == "-1" {
-			a = kgo.AllISRAcks()
+			opts = append(opts, kgo.RequiredAcks(kgo.AllISRAcks()))
+		} else {
+			opts = append(opts, kgo.RequiredAcks(kgo.LeaderAck()), kgo.DisableIdempotentWrite())
 		}
-		opts = append(opts, kgo.RequiredAcks(a), kgo.DisableIdempotentWrite(),
+		opts = append(opts,
 			kgo.ProducerLinger(time.Duration(*linger)*time.Millisecond),
 			kgo.ProducerBatchMaxBytes(int32(*batch)), kgo.ProducerBatchCompression(kgo.NoCompression()),
 			kgo.DefaultProduceTopic(*topic))

@@ -691,12 +691,8 @@ fn throughput(
                 .args(["--throughput", "-1", "--producer-props"])
                 .arg(format!("bootstrap.servers={b}"))
                 .arg(format!("acks={}", s.acks))
-                .args([
-                    "linger.ms=5",
-                    "batch.size=16384",
-                    "compression.type=none",
-                    "enable.idempotence=false",
-                ]);
+                .args(["linger.ms=5", "batch.size=16384", "compression.type=none"])
+                .arg(format!("enable.idempotence={}", s.acks == "all"));
             c
         }),
         parse: Box::new(|o, _s| parse_producer_perf(&o.stdout)),
@@ -716,12 +712,8 @@ fn throughput(
                         if s.acks == "all" { "-1" } else { s.acks }
                     ))
                     .args(["-X", "linger.ms=5", "-X", "batch.size=16384"])
-                    .args([
-                        "-X",
-                        "compression.codec=none",
-                        "-X",
-                        "enable.idempotence=false",
-                    ]);
+                    .args(["-X", "compression.codec=none", "-X"])
+                    .arg(format!("enable.idempotence={}", s.acks == "all"));
                 c
             }),
             parse: Box::new(wall_rate),
@@ -930,9 +922,16 @@ fn kquota_load_tool<'a>(
     let text = String::from_utf8_lossy(&help.stdout).to_string();
     let b = b.to_string();
     let needed: &[&str] = if produce {
-        &["--num-records", "--record-size", "--acks"]
+        &[
+            "--topic-name",
+            "--num-messages",
+            "--message-size",
+            "--acks",
+            "--producer-type",
+            "--linger-ms",
+        ]
     } else {
-        &["--max-records"]
+        &["--topic-name", "--num-messages", "--offset-reset"]
     };
     if let Some(missing) = needed.iter().find(|f| !text.contains(*f)) {
         notes.push(format!(
@@ -947,12 +946,26 @@ fn kquota_load_tool<'a>(
             basis: "wall clock (incl. start-up)",
             make: Box::new(move |s: &LoadSpec| {
                 let mut c = Command::new(&a.kquota);
-                c.args(["produce", "--bootstrap-server", &b, "--topic", &s.topic])
-                    .arg("--num-records")
-                    .arg(s.records.to_string())
-                    .arg("--record-size")
-                    .arg(s.size.to_string())
-                    .args(["--acks", s.acks]);
+                c.args([
+                    "produce",
+                    "--bootstrap-server",
+                    &b,
+                    "--topic-name",
+                    &s.topic,
+                ])
+                .arg("--num-messages")
+                .arg(s.records.to_string())
+                .arg("--message-size")
+                .arg(s.size.to_string())
+                .args([
+                    "--acks",
+                    s.acks,
+                    "--producer-type",
+                    "async",
+                    "--linger-ms",
+                    "5",
+                ])
+                .args(["--compression", "none", "--quiet"]);
                 c
             }),
             parse: Box::new(wall_rate),
@@ -964,9 +977,16 @@ fn kquota_load_tool<'a>(
             basis: "wall clock (incl. start-up)",
             make: Box::new(move |s: &LoadSpec| {
                 let mut c = Command::new(&a.kquota);
-                c.args(["consume", "--bootstrap-server", &b, "--topic", &s.topic])
-                    .arg("--max-records")
-                    .arg(s.records.to_string());
+                c.args([
+                    "consume",
+                    "--bootstrap-server",
+                    &b,
+                    "--topic-name",
+                    &s.topic,
+                ])
+                .arg("--num-messages")
+                .arg(s.records.to_string())
+                .args(["--offset-reset", "earliest", "--quiet"]);
                 c
             }),
             parse: Box::new(wall_rate),
@@ -1486,8 +1506,9 @@ fn write_report(
             "Produce",
             &format!(
                 "3-partition topic, {} records of 100 B or {} of 1 KiB per run, random A–Z values, \
-                 no key, linger.ms=5, batch.size=16384, compression none, idempotence off, \
-                 max in-flight per tool default. MiB = 2^20 bytes of record values.",
+                 no key, linger.ms=5, batch.size=16384, compression none, idempotence on for acks=all \
+                 and off for acks=1 (kquota's and the Java client's default), max in-flight \
+                 per tool default. kquota: `kquota produce --producer-type async`. MiB = 2^20 bytes of record values.",
                 stats::fmt_count(a.records as f64),
                 stats::fmt_count((a.records / 5) as f64)
             ),

@@ -1,13 +1,22 @@
 //! Record batches in Fetch responses: decode the complete ones, stop at a batch the broker cut
 //! at `max_bytes` (KIP-74 allows a truncated trailing batch), report corruption as errors.
 
+use std::io::Read;
+
 use bytes::{Buf, Bytes};
-use kafka_protocol::records::{RecordBatchDecoder, RecordSet};
+use kafka_protocol::records::{Compression, RecordBatchDecoder, RecordSet};
 
 /// Bytes before a batch's payload that tell its size: base offset (8) + batch length (4).
 const BATCH_LENGTH_PREFIX: usize = 12;
 /// Smallest v2 batch after the length field (partition leader epoch .. records count).
 const MIN_V2_BATCH_LEN: usize = 49;
+
+/// Default cap on one batch's uncompressed size (a decompression bomb is an error, not an
+/// allocation of whatever the compressed bytes expand to).
+pub const DEFAULT_MAX_UNCOMPRESSED: usize = 128 << 20;
+
+/// xerial snappy-java framing header (Kafka's snappy batches).
+const XERIAL_MAGIC: &[u8] = &[0x82, b'S', b'N', b'A', b'P', b'P', b'Y', 0];
 
 /// A record batch that cannot be decoded.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -33,7 +42,8 @@ pub enum RecordsError {
     },
 }
 
-/// Decodes every complete record batch in a partition's `records` bytes.
+/// Decodes every complete record batch in a partition's `records` bytes, each batch's
+/// uncompressed size capped at [`DEFAULT_MAX_UNCOMPRESSED`]; see [`decode_batches_limited`].
 ///
 /// Returns the batches and whether a truncated trailing batch was dropped (normal at the end of
 /// a Fetch response: fetch again from the next offset). A bad CRC or other corruption in a
@@ -48,7 +58,23 @@ pub enum RecordsError {
 /// let cut = Bytes::from_static(&[0, 0, 0, 0, 0, 0, 0, 5, 0, 0, 0, 100, 1, 2, 3]);
 /// assert_eq!(decode_batches(cut).unwrap().1, true);
 /// ```
-pub fn decode_batches(mut bytes: Bytes) -> Result<(Vec<RecordSet>, bool), RecordsError> {
+pub fn decode_batches(bytes: Bytes) -> Result<(Vec<RecordSet>, bool), RecordsError> {
+    decode_batches_limited(bytes, DEFAULT_MAX_UNCOMPRESSED)
+}
+
+/// [`decode_batches`] with an explicit cap on each batch's uncompressed size. gzip and snappy
+/// (raw and xerial-framed) are decompressed here with the cap enforced while decompressing;
+/// lz4 and zstd batches are errors (kquota builds without those C codecs).
+///
+/// ```
+/// use bytes::Bytes;
+/// let (b, truncated) = kquota_net::records::decode_batches_limited(Bytes::new(), 1 << 20).unwrap();
+/// assert!(b.is_empty() && !truncated);
+/// ```
+pub fn decode_batches_limited(
+    mut bytes: Bytes,
+    max_uncompressed: usize,
+) -> Result<(Vec<RecordSet>, bool), RecordsError> {
     let mut batches = Vec::new();
     let mut position = 0usize;
     while bytes.has_remaining() {
@@ -68,15 +94,94 @@ pub fn decode_batches(mut bytes: Bytes) -> Result<(Vec<RecordSet>, bool), Record
             return Ok((batches, true));
         }
         let mut batch = bytes.split_to(total);
-        let set = RecordBatchDecoder::decode(&mut batch).map_err(|e| RecordsError::Decode {
-            position,
-            base_offset,
-            detail: e.to_string(),
-        })?;
+        let decompress = |data: &mut Bytes, c: Compression| {
+            decompress_bounded(data, c, max_uncompressed).map_err(Into::into)
+        };
+        let set = RecordBatchDecoder::decode_with_custom_compression(&mut batch, Some(decompress))
+            .map_err(|e| RecordsError::Decode {
+                position,
+                base_offset,
+                detail: e.to_string(),
+            })?;
         batches.push(set);
         position += total;
     }
     Ok((batches, false))
+}
+
+fn too_big(limit: usize) -> std::io::Error {
+    std::io::Error::other(format!("batch decompresses to more than {limit} bytes"))
+}
+
+/// Decompresses a batch's records section, never producing (or allocating) more than `limit`.
+fn decompress_bounded(
+    data: &mut Bytes,
+    c: Compression,
+    limit: usize,
+) -> Result<Bytes, std::io::Error> {
+    let input = data.split_off(0);
+    match c {
+        Compression::None => Ok(input),
+        Compression::Gzip => {
+            let mut out = Vec::new();
+            // Read one byte past the limit to tell "exactly at" from "over".
+            flate2::read::GzDecoder::new(&input[..])
+                .take(limit as u64 + 1)
+                .read_to_end(&mut out)?;
+            if out.len() > limit {
+                return Err(too_big(limit));
+            }
+            Ok(out.into())
+        }
+        Compression::Snappy => {
+            let snappy_err = |e: snap::Error| {
+                std::io::Error::new(std::io::ErrorKind::InvalidData, e.to_string())
+            };
+            if !input.starts_with(XERIAL_MAGIC) {
+                // Raw snappy: the header announces the size; check it before allocating.
+                let len = snap::raw::decompress_len(&input).map_err(snappy_err)?;
+                if len > limit {
+                    return Err(too_big(limit));
+                }
+                return snap::raw::Decoder::new()
+                    .decompress_vec(&input)
+                    .map(Into::into)
+                    .map_err(snappy_err);
+            }
+            // xerial framing: 16-byte header, then blocks of [u32 length][raw snappy block].
+            let mut rest = input.get(16..).ok_or_else(|| {
+                std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "short xerial header")
+            })?;
+            let mut out = Vec::new();
+            while !rest.is_empty() {
+                if rest.len() < 4 {
+                    return Err(std::io::Error::new(
+                        std::io::ErrorKind::UnexpectedEof,
+                        "short snappy block length",
+                    ));
+                }
+                let n = u32::from_be_bytes([rest[0], rest[1], rest[2], rest[3]]) as usize;
+                let block = rest.get(4..4 + n).ok_or_else(|| {
+                    std::io::Error::new(std::io::ErrorKind::UnexpectedEof, "short snappy block")
+                })?;
+                let len = snap::raw::decompress_len(block).map_err(snappy_err)?;
+                if out.len().saturating_add(len) > limit {
+                    return Err(too_big(limit));
+                }
+                let start = out.len();
+                out.resize(start + len, 0);
+                snap::raw::Decoder::new()
+                    .decompress(block, &mut out[start..])
+                    .map_err(snappy_err)?;
+                rest = &rest[4 + n..];
+            }
+            Ok(out.into())
+        }
+        other => Err(std::io::Error::new(
+            std::io::ErrorKind::Unsupported,
+            format!("{other:?} compression is not supported by this build (gzip and snappy are)"),
+        )),
+    }
 }
 
 #[cfg(test)]
@@ -155,6 +260,33 @@ mod tests {
             }
             other => panic!("expected a CRC error, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn decompression_is_capped() {
+        let (all, _) = two_batches(Compression::Gzip);
+        assert_eq!(
+            decode_batches_limited(all.clone(), 1 << 20)
+                .unwrap()
+                .0
+                .len(),
+            2
+        );
+        let e = decode_batches_limited(all, 4).unwrap_err();
+        assert!(e.to_string().contains("more than 4 bytes"), "{e}");
+        // Raw snappy announcing 4 GiB is refused before any allocation.
+        let mut bomb = Bytes::from_static(&[0xff, 0xff, 0xff, 0xff, 0x0f, 0]);
+        let e = decompress_bounded(&mut bomb, Compression::Snappy, 1 << 20).unwrap_err();
+        assert!(e.to_string().contains("more than"), "{e}");
+        let (all, _) = two_batches(Compression::Snappy);
+        assert_eq!(
+            decode_batches_limited(all.clone(), 1 << 20)
+                .unwrap()
+                .0
+                .len(),
+            2
+        );
+        assert!(decode_batches_limited(all, 4).is_err());
     }
 
     #[test]

@@ -128,7 +128,10 @@ pub fn kafka_home() -> Result<PathBuf> {
             status: if status.success() {
                 "Maven succeeded but kafka_2.13 jar is missing".into()
             } else {
-                format!("mvn exited with {status}")
+                match first_maven_error(&log) {
+                    Some(e) => format!("mvn exited with {status}: {e}"),
+                    None => format!("mvn exited with {status}"),
+                }
             },
             log,
         });
@@ -144,6 +147,32 @@ pub fn kafka_home() -> Result<PathBuf> {
     fs::write(&stamp, &want)
         .map_err(|e| TestkitError::io(format!("writing {}", stamp.display()), e))?;
     Ok(home)
+}
+
+/// The first `[ERROR]` line of Maven's log, without colour codes, clipped.
+fn first_maven_error(log: &Path) -> Option<String> {
+    let text = fs::read_to_string(log).ok()?;
+    let line = text
+        .lines()
+        .find(|l| l.contains("[ERROR]") && l.len() > 12)?;
+    let clean: String = line
+        .replace("\u{1b}[1;31m", "")
+        .replace("\u{1b}[m", "")
+        .replace("\u{1b}[0m", "")
+        .replace("\u{1b}[1m", "")
+        .chars()
+        .filter(|c| !c.is_control())
+        .collect();
+    let clean = clean
+        .trim()
+        .trim_start_matches("[ERROR]")
+        .trim()
+        .to_string();
+    Some(if clean.chars().count() > 300 {
+        format!("{}...", clean.chars().take(300).collect::<String>())
+    } else {
+        clean
+    })
 }
 
 /// log4j2 configurations: brokers log INFO to stdout (redirected to the node log), tools log WARN

@@ -350,6 +350,43 @@ fn maven_failure_names_the_maven_log() {
     let _ = std::fs::remove_dir_all(&fake);
 }
 
+/// An unreachable registry (every repository mirrored to a closed port, empty local repository).
+#[test]
+fn an_unreachable_registry_names_the_maven_log() {
+    let home = std::env::temp_dir().join(format!("kquota-testkit-offline-{}", std::process::id()));
+    std::fs::create_dir_all(home.join(".m2")).unwrap();
+    std::fs::write(
+        home.join(".m2/settings.xml"),
+        "<settings><mirrors><mirror><id>unreachable</id><mirrorOf>*</mirrorOf>\
+         <url>https://127.0.0.1:9/maven2</url></mirror></mirrors></settings>",
+    )
+    .unwrap();
+    let started = Instant::now();
+    let out = testkit_bin()
+        .arg("fetch")
+        .env("MAVEN_OPTS", format!("-Duser.home={}", home.display()))
+        .env("KQUOTA_TESTKIT_CACHE", home.join("cache"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    let line = err.lines().last().unwrap();
+    assert!(
+        line.contains("from Maven Central failed (mvn exited with"),
+        "{err}"
+    );
+    assert!(
+        line.contains("127.0.0.1:9"),
+        "the cause names the repository: {line}"
+    );
+    assert!(
+        line.contains(&home.join("cache/mvn-fetch.log").display().to_string()),
+        "{line}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(300), "no hang");
+    let _ = std::fs::remove_dir_all(&home);
+}
+
 #[test]
 fn a_port_in_use_is_reported_with_the_port_and_the_log() {
     let taken = TcpListener::bind("127.0.0.1:0").unwrap();

@@ -46,7 +46,7 @@ pub fn client_config(s: &Settings) -> anyhow::Result<ClientConfig> {
             },
             SaslSettings::MskIam { .. } => {
                 return Err(exit::usage(
-                    "MSK IAM authentication is not available in this build of `kquota quotas` yet (kquota-iam adapter pending)",
+                    "MSK IAM needs credentials loaded asynchronously: call backend::resolve_config instead of client_config",
                 ))
             }
             SaslSettings::OAuthBearerUnsupported { module } => {
@@ -76,9 +76,71 @@ pub fn client_config(s: &Settings) -> anyhow::Result<ClientConfig> {
     Ok(cfg)
 }
 
+/// Like [`client_config`], and for MSK IAM also loads AWS credentials (default chain, profile,
+/// assume-role) through kquota-iam and plugs its signer in as OAUTHBEARER token provider or
+/// `AWS_MSK_IAM` mechanism.
+pub async fn resolve_config(s: &Settings) -> anyhow::Result<ClientConfig> {
+    let Some(SaslSettings::MskIam {
+        aws_msk_iam_mechanism,
+        iam,
+    }) = &s.sasl
+    else {
+        return client_config(s);
+    };
+    let sasl = msk_iam_sasl(*aws_msk_iam_mechanism, iam, &s.client_id).await?;
+    let tls_only = Settings {
+        sasl: None,
+        protocol: SecurityProtocol::Ssl,
+        ..s.clone()
+    };
+    let base = client_config(&tls_only)?;
+    let tls = base.get_security().tls().cloned().unwrap_or_default();
+    let security = match s.protocol {
+        SecurityProtocol::SaslSsl => Security::SaslSsl(sasl, tls),
+        _ => Security::SaslPlaintext(sasl),
+    };
+    Ok(base.security(security))
+}
+
+#[cfg(feature = "aws-sdk")]
+async fn msk_iam_sasl(
+    aws_msk_iam: bool,
+    iam: &crate::connect::IamSettings,
+    client_id: &str,
+) -> anyhow::Result<SaslConfig> {
+    use kquota_iam::aws::AwsIam;
+    use kquota_iam::{IamConfig, IamMechanism};
+    let mut cfg = IamConfig::default();
+    cfg.mechanism = if aws_msk_iam {
+        IamMechanism::AwsMskIam
+    } else {
+        IamMechanism::OAuthBearer
+    };
+    cfg.region = iam.region.clone();
+    cfg.profile = iam.profile.clone();
+    cfg.assume_role_arn = iam.role_arn.clone();
+    cfg.role_session_name = iam.role_session_name.clone();
+    cfg.client_id = Some(client_id.to_string());
+    let aws = AwsIam::load(&cfg, None)
+        .await
+        .map_err(|e| exit::connection(format!("MSK IAM: {e}")))?;
+    Ok(aws.signer().sasl_config())
+}
+
+#[cfg(not(feature = "aws-sdk"))]
+async fn msk_iam_sasl(
+    _aws_msk_iam: bool,
+    _iam: &crate::connect::IamSettings,
+    _client_id: &str,
+) -> anyhow::Result<SaslConfig> {
+    Err(exit::usage(
+        "MSK IAM needs kquota built with the aws-sdk feature",
+    ))
+}
+
 /// Connects to the cluster.
 pub async fn connect(s: &Settings) -> anyhow::Result<Admin> {
-    let cfg = client_config(s)?;
+    let cfg = resolve_config(s).await?;
     let cluster = Cluster::connect(cfg)
         .await
         .map_err(|e| classify(AdminError::Net(e)))?;

@@ -866,3 +866,123 @@ fn completions_and_man() {
     let help = ok(&["--help"]);
     assert!(help.contains("Exit codes: 0 success"), "{help}");
 }
+
+/// The same SASL_SSL .properties file (PEM trust store) that kafka-configs uses works with
+/// `kquota configs`, and both print the same lines.
+#[test]
+fn command_config_sasl_ssl_shared_with_kafka_configs() {
+    let _g = lock();
+    let c = shared();
+    let b = c.bootstrap(Listener::SaslSsl);
+    let props = c.admin_properties(Listener::SaslSsl).unwrap();
+    let p = props.to_str().unwrap();
+    ok(&[
+        "configs",
+        "--bootstrap-server",
+        &b,
+        "--command-config",
+        p,
+        "--alter",
+        "--entity-type",
+        "clients",
+        "--entity-default",
+        "--add-config",
+        "request_percentage=500",
+    ]);
+    let ours = ok(&[
+        "configs",
+        "--bootstrap-server",
+        &b,
+        "--command-config",
+        p,
+        "--describe",
+        "--entity-type",
+        "clients",
+        "--entity-default",
+    ]);
+    assert_eq!(
+        ours,
+        "Quota configs for the default client-id are request_percentage=500.0\n"
+    );
+    let theirs = c
+        .kafka_tool("kafka.admin.ConfigCommand")
+        .args([
+            "--bootstrap-server",
+            &b,
+            "--command-config",
+            p,
+            "--describe",
+            "--entity-type",
+            "clients",
+            "--entity-default",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(stdout(&theirs), ours, "{}", stderr(&theirs));
+    let out = ok(&[
+        "configs",
+        "--bootstrap-server",
+        &b,
+        "--command-config",
+        p,
+        "--alter",
+        "--entity-type",
+        "clients",
+        "--entity-default",
+        "--delete-config",
+        "request_percentage",
+    ]);
+    assert_eq!(
+        out,
+        "Completed updating default config for clients in the cluster.\n"
+    );
+}
+
+/// MSK IAM from a Java properties file (IAMLoginModule + OAUTHBEARER callback handler), with
+/// AWS credentials from the environment: SASL succeeds as the assumed-role ARN, and the
+/// authorizer (no ACL for that ARN) refuses DESCRIBE_CONFIGS on the cluster: exit 4.
+#[test]
+fn msk_iam_properties_authenticate_as_the_role_arn() {
+    let _g = lock();
+    let c = shared();
+    let creds = c.credentials();
+    let id = creds
+        .iam
+        .iter()
+        .find(|i| i.principal_arn == ARN)
+        .expect("producerapp-1 identity");
+    let dir = tempfile::tempdir().unwrap();
+    let props = write(
+        &dir,
+        "msk-iam.properties",
+        &format!(
+            "bootstrap.servers={}\nsecurity.protocol=SASL_PLAINTEXT\nsasl.mechanism=OAUTHBEARER\nsasl.jaas.config=software.amazon.msk.auth.iam.IAMLoginModule required;\nsasl.login.callback.handler.class=software.amazon.msk.auth.iam.IAMOAuthBearerLoginCallbackHandler\nsasl.client.callback.handler.class=software.amazon.msk.auth.iam.IAMOAuthBearerLoginCallbackHandler\nclient.id=producerapp-1-client-id\n",
+            c.bootstrap(Listener::SaslPlaintext)
+        ),
+    );
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_kquota"));
+    cmd.args([
+        "configs",
+        "--command-config",
+        props.to_str().unwrap(),
+        "--describe",
+        "--entity-type",
+        "users",
+    ])
+    .env_remove("AWS_PROFILE")
+    .env("AWS_ACCESS_KEY_ID", &id.access_key_id)
+    .env("AWS_SECRET_ACCESS_KEY", &id.secret_access_key)
+    .env("AWS_REGION", "us-east-1")
+    .env("AWS_CONFIG_FILE", dir.path().join("none"))
+    .env("AWS_SHARED_CREDENTIALS_FILE", dir.path().join("none"))
+    .env("AWS_EC2_METADATA_DISABLED", "true");
+    match &id.session_token {
+        Some(t) => cmd.env("AWS_SESSION_TOKEN", t),
+        None => cmd.env_remove("AWS_SESSION_TOKEN"),
+    };
+    let o = cmd.output().unwrap();
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(4), "{}{err}", stdout(&o));
+    assert!(err.contains("CLUSTER_AUTHORIZATION_FAILED"), "{err}");
+    assert!(!err.contains(&id.secret_access_key));
+}

@@ -133,4 +133,3 @@ mod tests {
         super::Cli::command().debug_assert();
     }
 }
-

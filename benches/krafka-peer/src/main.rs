@@ -87,12 +87,12 @@ async fn run() -> Result<(), Error> {
                 );
                 if pending.len() >= 50_000 {
                     if let Some(h) = pending.pop_front() {
-                        h.await?;
+                        let _delivered = h.await?;
                     }
                 }
             }
             for h in pending {
-                h.await?;
+                let _delivered = h.await?;
             }
             let took = start.elapsed();
             producer.close().await?;

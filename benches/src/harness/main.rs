@@ -1568,3 +1568,59 @@ fn write_report(
     }
     let _ = median(&[]);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_the_perf_tools_and_peers() {
+        let p = "20000 records sent, 18622.0 records/sec (1.78 MB/sec), 30.1 ms avg latency, 500.0 ms max latency, 3 ms 50th, 5 ms 95th, 6 ms 99th, 7 ms 99.9th.\n";
+        assert_eq!(parse_producer_perf(p).unwrap(), (18622.0, 1.78));
+        let c = "start.time, end.time, data.consumed.in.MB, MB.sec, data.consumed.in.nMsg, nMsg.sec, rebalance.time.ms, fetch.time.ms, fetch.MB.sec, fetch.nMsg.sec\n\
+                 2026-12-03 20:17:40:123, 2026-12-03 20:17:43:123, 1.9073, 0.6358, 20000, 6666.6667, 3000, 412, 4.6293, 48543.6893\n";
+        assert_eq!(parse_consumer_perf(c).unwrap(), (48543.6893, 4.6293));
+        let k =
+            "records=20000 bytes=2000000 seconds=0.1 records_per_sec=200000.0 mb_per_sec=19.073\n";
+        assert_eq!(parse_kv_rate(k).unwrap(), (200000.0, 19.073));
+        assert!(parse_kv_rate("franz-peer: boom").is_err());
+        assert!(parse_producer_perf("").is_err());
+    }
+
+    #[test]
+    fn kafka_version_from_classpath() {
+        assert_eq!(
+            kafka_version("/x/.cache/kafka/kafka-4.1.1/libs/*:/x/plugin.jar"),
+            "4.1.1"
+        );
+        assert_eq!(kafka_version("/l/kafka-clients-4.1.1.jar"), "4.1.1");
+        assert_eq!(kafka_version("/l/other.jar"), "(unknown)");
+    }
+
+    #[test]
+    fn reads_criterion_estimates() {
+        let dir = std::env::temp_dir().join(format!("kq-crit-{}", std::process::id()));
+        let new = dir.join("quota_resolve/exact_pair/new");
+        std::fs::create_dir_all(&new).unwrap();
+        std::fs::write(
+            new.join("benchmark.json"),
+            r#"{"group_id":"quota_resolve","function_id":"exact_pair","value_str":null,"throughput":{"Elements":1},"full_id":"quota_resolve/exact_pair","directory_name":"quota_resolve/exact_pair","title":"quota_resolve/exact_pair"}"#,
+        )
+        .unwrap();
+        std::fs::write(
+            new.join("estimates.json"),
+            r#"{"median":{"point_estimate":2000.0}}"#,
+        )
+        .unwrap();
+        let rows = criterion_summary(&dir);
+        let _ = std::fs::remove_dir_all(&dir);
+        assert_eq!(
+            rows,
+            vec![(
+                "quota_resolve/exact_pair".to_string(),
+                "2.00 µs".to_string(),
+                "500 000 /s".to_string()
+            )]
+        );
+    }
+}

@@ -35,13 +35,21 @@ impl Outcome {
             bail!("{what}: timed out after {:.0?}", self.wall);
         }
         if self.code != Some(0) {
-            bail!(
-                "{what}: exit {:?}: {}",
-                self.code,
-                last_line(&self.stderr)
-                    .or_else(|| last_line(&self.stdout))
-                    .unwrap_or("(no output)")
-            );
+            let last = last_line(&self.stderr)
+                .or_else(|| last_line(&self.stdout))
+                .unwrap_or("(no output)");
+            // The first error line usually says why; the last one how it ended.
+            let first = self
+                .stderr
+                .lines()
+                .map(str::trim)
+                .find(|l| l.to_ascii_lowercase().contains("error"))
+                .filter(|l| *l != last);
+            match (self.code, first) {
+                (Some(c), Some(f)) => bail!("{what}: exit {c}: {} … {last}", clip(f)),
+                (Some(c), None) => bail!("{what}: exit {c}: {last}"),
+                (None, _) => bail!("{what}: killed by a signal: {last}"),
+            }
         }
         Ok(())
     }
@@ -53,10 +61,14 @@ pub fn last_line(s: &str) -> Option<&str> {
         .rev()
         .map(str::trim)
         .find(|l| !l.is_empty())
-        .map(|l| match l.char_indices().nth(200) {
-            Some((i, _)) => &l[..i],
-            None => l,
-        })
+        .map(clip)
+}
+
+fn clip(l: &str) -> &str {
+    match l.char_indices().nth(200) {
+        Some((i, _)) => &l[..i],
+        None => l,
+    }
 }
 
 /// Where a run's output goes.

@@ -80,7 +80,7 @@ struct Args {
     #[arg(long, default_value_t = 10)]
     configs_loop: usize,
     /// Records per produce/consume run for 100 B records (1 KiB runs use a fifth).
-    #[arg(long, default_value_t = 500_000)]
+    #[arg(long, default_value_t = 200_000)]
     records: usize,
     /// Skip produce/consume.
     #[arg(long)]

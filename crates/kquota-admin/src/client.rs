@@ -34,13 +34,18 @@ pub struct BrokerError {
 
 impl BrokerError {
     fn new(code: i16, message: Option<&StrBytes>) -> BrokerError {
+        Self::from_code(code, message.map(|m| m.as_str()))
+    }
+
+    /// Builds the error of a Kafka error code and the broker's message.
+    pub fn from_code(code: i16, message: Option<&str>) -> BrokerError {
         let code_name = ResponseError::try_from_code(code)
             .map(|e| screaming(&format!("{e:?}")))
             .unwrap_or_else(|| format!("ERROR_{code}"));
         BrokerError {
             code,
             code_name,
-            message: message.map(|m| m.to_string()).filter(|m| !m.is_empty()),
+            message: message.map(str::to_string).filter(|m| !m.is_empty()),
         }
     }
 

@@ -5,6 +5,8 @@
 //! * [`resolve()`]: effective quota of a (user, client-id) pair with Kafka's 8-level precedence.
 //! * [`plan`]: declarative YAML/JSON files, diff (plan), alterations (apply) and export.
 //! * [`filter`]: describe filters with the broker's match semantics.
+//! * [`client::QuotaAdmin`]: DescribeClientQuotas / AlterClientQuotas over kquota-net.
+//! * [`ops`]: topics, ACLs and broker configs (what the quota scenario needs).
 //!
 //! ```
 //! use kquota_admin::{validate_alterations, Alteration, Entity, EntityName, Op, QuotaKey};
@@ -20,6 +22,7 @@
 pub mod client;
 pub mod filter;
 pub mod model;
+pub mod ops;
 pub mod plan;
 pub mod resolve;
 pub mod validate;

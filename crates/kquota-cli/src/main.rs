@@ -37,6 +37,12 @@ pub enum Command {
     /// Client quotas: describe, alter, delete, resolve, plan, apply, export.
     #[command(visible_alias = "quota")]
     Quotas(cmd::quotas::QuotasArgs),
+    /// Producer load app (MSK ProducerApp flags) with produce-throttle-time metrics.
+    Produce(cmd::produce::ProduceArgs),
+    /// Consumer load app (MSK ConsumerApp flags) with fetch-throttle-time metrics.
+    Consume(cmd::consume::ConsumeArgs),
+    /// The MSK multi-tenant quota walkthrough on a local 3-broker Kafka (needs Java + Maven).
+    Demo(cmd::demo::DemoArgs),
     /// kafka-configs.sh compatible mode for quotas (same flags, same output lines).
     #[command(
         name = "configs",
@@ -57,6 +63,9 @@ pub enum Command {
 async fn dispatch(command: Command) -> anyhow::Result<()> {
     match command {
         Command::Quotas(a) => cmd::quotas::run(a).await,
+        Command::Produce(a) => cmd::produce::run(a).await,
+        Command::Consume(a) => cmd::consume::run(a).await,
+        Command::Demo(a) => cmd::demo::run(a).await,
         Command::Configs(a) => cmd::configs::run(a).await,
         Command::Token(a) => cmd::token::run(a).await,
         Command::Whoami(a) => cmd::whoami::run(a).await,
@@ -125,6 +134,7 @@ fn init_logging(verbose: u8) {
         .with_target(false)
         .try_init();
 }
+
 #[cfg(test)]
 mod tests {
     #[test]

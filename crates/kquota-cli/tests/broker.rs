@@ -986,3 +986,47 @@ fn msk_iam_properties_authenticate_as_the_role_arn() {
     assert!(err.contains("CLUSTER_AUTHORIZATION_FAILED"), "{err}");
     assert!(!err.contains(&id.secret_access_key));
 }
+
+/// kquota-admin's topic/ACL/broker-config helpers against the broker.
+#[test]
+fn admin_ops_topics_acls_and_broker_configs() {
+    use kquota_admin::ops::{self, Acl, Operation, TopicSpec};
+    let _g = lock();
+    let c = shared();
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        let cluster = kquota_net::Cluster::connect(kquota_net::ClientConfig::new([bootstrap()])).await.unwrap();
+        let r = ops::create_topics(&cluster, &[TopicSpec::new("kquota-ops-topic", 3)]).await.unwrap();
+        assert!(r[0].error.is_none(), "{r:?}");
+        let again = ops::create_topics(&cluster, &[TopicSpec::new("kquota-ops-topic", 3)]).await.unwrap();
+        assert_eq!(again[0].error.as_ref().map(|e| e.code_name.as_str()), Some("TOPIC_ALREADY_EXISTS"));
+        let mut listed = false;
+        for _ in 0..50 {
+            if ops::list_topics(&cluster).await.unwrap().contains(&"kquota-ops-topic".to_string()) {
+                listed = true;
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        assert!(listed);
+        let principal = format!("User:{ARN}");
+        let acl = Acl::allow_topic("kquota-ops-topic", &principal, Operation::Write);
+        let r = ops::create_acls(&cluster, std::slice::from_ref(&acl)).await.unwrap();
+        assert!(r[0].error.is_none(), "{r:?}");
+        let mut found = false;
+        for _ in 0..50 {
+            if ops::list_acls(&cluster).await.unwrap().contains(&acl) {
+                found = true;
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        assert!(found, "ACL for the ARN principal not listed byte-exact");
+        let id = c.brokers()[0].id;
+        let cfg = ops::describe_broker_configs(&cluster, id, Some(ops::QUOTA_BROKER_CONFIGS)).await.unwrap();
+        let window = cfg.iter().find(|e| e.name == "quota.window.size.seconds").expect("quota.window.size.seconds");
+        assert!(window.value.as_deref().is_some_and(|v| v.parse::<u32>().is_ok()), "{window:?}");
+        let r = ops::delete_topics(&cluster, &["kquota-ops-topic".to_string()]).await.unwrap();
+        assert!(r[0].error.is_none(), "{r:?}");
+    });
+}

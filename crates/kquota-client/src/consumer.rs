@@ -745,11 +745,13 @@ async fn fetch_loop(ctx: FetchCtx, parts: Vec<(TopicPartition, i64)>) {
         );
         // Under a quota, ask for less per fetch so each response stays within what the broker
         // lets through in a fraction of its window; grow back when unthrottled.
-        // Halve on every throttle; grow back only after 30 s without one, so that under a quota
+        // Shrink on a throttle; grow back only after 30 s without one, so that under a quota
         // the fetch size settles small and the byte rate stays smooth rather than arriving in
         // window-sized bursts.
         if resp.throttle_time_ms > 0 {
-            part_bytes = (part_bytes / 2).max(floor);
+            // Drop straight to the floor: one fetch then carries about one batch, so the
+            // broker's throttle keeps the rate near the quota instead of in 10 s bursts.
+            part_bytes = floor;
             last_throttle = Some(std::time::Instant::now());
         } else if bytes > 0 && last_throttle.is_none_or(|t| t.elapsed() > Duration::from_secs(30)) {
             part_bytes = part_bytes.saturating_mul(2).min(max_part);

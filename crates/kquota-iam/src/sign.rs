@@ -372,7 +372,13 @@ fn presign(creds: &Credentials, opts: &SignOptions, host: &str) -> Result<Presig
         SignableBody::Bytes(&[]),
     )
     .map_err(|e| IamError::Signing(e.to_string()))?;
-    let (instructions, _signature) = sign(request, &params)
+    // aws-sigv4 traces the canonical request, whose query holds the session token of a
+    // presigned URL; mute its events for this (synchronous) call so no subscriber sees it.
+    let signed =
+        tracing::subscriber::with_default(tracing::subscriber::NoSubscriber::default(), || {
+            sign(request, &params)
+        });
+    let (instructions, _signature) = signed
         .map_err(|e| IamError::Signing(e.to_string()))?
         .into_parts();
     let (_headers, query) = instructions.into_parts();

@@ -388,7 +388,8 @@ impl BrokerConnection {
             let mut w = conn.inner.writer.lock().await;
             conn.negotiate_versions(&mut w).await?;
             if let Some(mech) = settings.sasl.clone() {
-                let next = conn.authenticate(&mut w, mech.as_ref()).await?;
+                let session = mech.start(&conn.inner.host).await?;
+                let next = conn.authenticate(&mut w, mech.as_ref(), session).await?;
                 conn.schedule_reauth(next);
             }
             drop(w);
@@ -836,10 +837,13 @@ impl BrokerConnection {
 
     /// SaslHandshake + SaslAuthenticate loop. Returns when to re-authenticate (KIP-368), if the
     /// broker set a session lifetime.
+    /// `session` comes from `mech.start()`, called *before* taking the writer, so fetching a
+    /// token or credentials never blocks requests on this connection.
     async fn authenticate(
         &self,
         w: &mut WriteHalf<Box<dyn Io>>,
         mech: &dyn SaslMechanism,
+        mut session: Box<dyn crate::SaslSession>,
     ) -> Result<Option<Instant>, Error> {
         let name = mech.name().to_owned();
         let broker = self.inner.addr.clone();
@@ -878,7 +882,6 @@ impl BrokerConnection {
             .into());
         }
         let auth_version = self.pick_version::<SaslAuthenticateRequest>()?;
-        let mut session = mech.start(&self.inner.host).await?;
         let mut message = session.initial_response()?;
         let started = Instant::now();
         let lifetime_ms = loop {
@@ -930,13 +933,22 @@ impl BrokerConnection {
                 let Some(mech) = conn.inner.settings.sasl.clone() else {
                     return;
                 };
+                // A fresh token / credentials first, without holding the writer.
+                let session = match mech.start(&conn.inner.host).await {
+                    Ok(s) => s,
+                    Err(e) => {
+                        warn!(broker = %conn.inner.addr, error = %e, "re-authentication failed");
+                        conn.inner.shared.poison(PoisonReason::Auth(e.to_string()));
+                        return;
+                    }
+                };
                 let mut w = conn.inner.writer.lock().await;
                 if conn.is_closed() {
                     return;
                 }
                 // Holding the writer: nothing else is sent during the exchange; responses to
                 // requests already in flight still reach their callers through the reader.
-                match conn.authenticate(&mut w, mech.as_ref()).await {
+                match conn.authenticate(&mut w, mech.as_ref(), session).await {
                     Ok(Some(next)) => {
                         conn.inner
                             .reauth_count

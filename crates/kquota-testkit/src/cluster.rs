@@ -71,11 +71,19 @@ impl Listener {
     }
 
     /// Whether the listener uses TLS.
+    ///
+    /// ```
+    /// assert!(kquota_testkit::Listener::Ssl.is_tls());
+    /// ```
     pub fn is_tls(self) -> bool {
         matches!(self, Listener::Ssl | Listener::SaslSsl)
     }
 
     /// Whether the listener uses SASL.
+    ///
+    /// ```
+    /// assert!(kquota_testkit::Listener::SaslSsl.is_sasl());
+    /// ```
     pub fn is_sasl(self) -> bool {
         matches!(self, Listener::SaslPlaintext | Listener::SaslSsl)
     }
@@ -257,6 +265,10 @@ impl ClusterSpec {
     }
 
     /// Number of brokers.
+    ///
+    /// ```
+    /// assert_eq!(kquota_testkit::ClusterSpec::single().broker_count(), 1);
+    /// ```
     pub fn broker_count(&self) -> usize {
         self.brokers
     }
@@ -487,6 +499,10 @@ impl KafkaCluster {
             let _ = fs::create_dir_all(cds_archive.parent().unwrap_or(Path::new(".")));
             fetch::try_lock(&cds_archive.with_extension("lock"))
         };
+        let internal_password = {
+            use base64::Engine;
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(rand::random::<[u8; 18]>())
+        };
         let mut attempt = 0;
         loop {
             attempt += 1;
@@ -501,6 +517,7 @@ impl KafkaCluster {
                 iam_file: &iam_file,
                 creds: &creds,
                 cluster_id: &cluster_id,
+                internal_password: &internal_password,
                 cds_dump: cds_lock.as_ref().map(|_| {
                     PathBuf::from(format!(
                         "{}.tmp{}",
@@ -650,16 +667,28 @@ impl KafkaCluster {
     }
 
     /// The KRaft cluster id.
+    ///
+    /// ```no_run
+    /// assert_eq!(kquota_testkit::shared().cluster_id().len(), 22);
+    /// ```
     pub fn cluster_id(&self) -> &str {
         &self.info.cluster_id
     }
 
     /// The cluster's working directory (configs, data, logs, TLS files).
+    ///
+    /// ```no_run
+    /// assert!(kquota_testkit::shared().dir().join("tls/ca.pem").exists());
+    /// ```
     pub fn dir(&self) -> &Path {
         &self.info.dir
     }
 
     /// The controller's log (multi-broker clusters; `None` for the combined node).
+    ///
+    /// ```no_run
+    /// assert!(kquota_testkit::shared_three().controller_log().is_some());
+    /// ```
     pub fn controller_log(&self) -> Option<&Path> {
         self.info.controller_log.as_deref()
     }
@@ -688,21 +717,39 @@ impl KafkaCluster {
     }
 
     /// The client certificate chain (PEM, `CN=kquota-client`, then the CA).
+    ///
+    /// ```no_run
+    /// let pem = std::fs::read_to_string(kquota_testkit::shared().client_cert_pem_path()).unwrap();
+    /// assert!(pem.contains("BEGIN CERTIFICATE"));
+    /// ```
     pub fn client_cert_pem_path(&self) -> &Path {
         &self.info.client_cert_pem
     }
 
     /// The client's private key (PEM, PKCS#8).
+    ///
+    /// ```no_run
+    /// let pem = std::fs::read_to_string(kquota_testkit::shared().client_key_pem_path()).unwrap();
+    /// assert!(pem.contains("BEGIN PRIVATE KEY"));
+    /// ```
     pub fn client_key_pem_path(&self) -> &Path {
         &self.info.client_key_pem
     }
 
     /// The validator's IAM credentials file (JSON).
+    ///
+    /// ```no_run
+    /// assert!(kquota_testkit::shared().iam_credentials_path().exists());
+    /// ```
     pub fn iam_credentials_path(&self) -> &Path {
         &self.info.iam_credentials_file
     }
 
     /// Whether `User:ANONYMOUS` is a super user in this cluster.
+    ///
+    /// ```no_run
+    /// assert!(kquota_testkit::shared().anonymous_is_super_user());
+    /// ```
     pub fn anonymous_is_super_user(&self) -> bool {
         self.info.anonymous_super_user
     }
@@ -1161,6 +1208,8 @@ struct StartCtx<'a> {
     creds: &'a Credentials,
     cluster_id: &'a str,
     cds_dump: Option<PathBuf>,
+    /// Password of `User:broker` on the internal listeners (random per cluster, never exposed).
+    internal_password: &'a str,
 }
 
 impl StartCtx<'_> {
@@ -1484,7 +1533,7 @@ impl StartCtx<'_> {
         set("sasl.mechanism.controller.protocol", "PLAIN".into());
         // Inter-broker and controller traffic authenticate as User:broker (a super user) with
         // SASL/PLAIN on listeners of their own, so the client listeners' principals stay meaningful.
-        let broker_pw = "broker-internal-secret";
+        let broker_pw = self.internal_password;
         let internal_jaas = format!(
             "org.apache.kafka.common.security.plain.PlainLoginModule required username=\"broker\" password=\"{broker_pw}\" user_broker=\"{broker_pw}\";"
         );

@@ -6,6 +6,15 @@ use std::path::PathBuf;
 ///
 /// Every message is one line that says what failed and where to look (the broker, Maven or javac
 /// log). Secrets never appear in it.
+///
+/// ```no_run
+/// use kquota_testkit::{ClusterSpec, KafkaCluster, TestkitError};
+/// match KafkaCluster::start(ClusterSpec::single().fixed_ports(9092)) {
+///     Ok(cluster) => drop(cluster),
+///     Err(TestkitError::PortInUse { port, log, .. }) => eprintln!("{port} taken, see {}", log.display()),
+///     Err(e) => eprintln!("{e}"),
+/// }
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum TestkitError {

@@ -173,17 +173,20 @@ async fn walkthrough(
 
     // Data for the consumers to read in both phases.
     let (pc, _) = connect_iam(kafka, bootstrap, "producerapp-1", "demo-loader").await?;
-    let loader = Producer::new(pc.clone(), ProducerConfig::default()).await?;
-    let mut futs = Vec::new();
+    // One record per batch: a fetch returns at least one whole batch, so small batches keep
+    // the throttled consumers' rates smooth.
+    let loader = Producer::new(
+        pc.clone(),
+        ProducerConfig {
+            linger: Duration::ZERO,
+            ..ProducerConfig::default()
+        },
+    )
+    .await?;
     for i in 0..600u32 {
-        futs.push(
-            loader
-                .send(ProducerRecord::new(TOPIC, vec![b'd'; 1000]).with_key(i.to_string()))
-                .await?,
-        );
-    }
-    for f in futs {
-        f.await?;
+        loader
+            .send_sync(ProducerRecord::new(TOPIC, vec![b'd'; 1000]).with_key(i.to_string()))
+            .await?;
     }
     loader.close().await;
     pc.close().await;
@@ -197,6 +200,9 @@ async fn walkthrough(
     print_rows(&rows);
 
     println!("== 4. Setting quotas on the (user principal, client-id) pairs, then describing them");
+    // The brokers measure rates over 11 x 1 s windows: let them forget the unthrottled phase,
+    // or the first throttle would pay for it.
+    tokio::time::sleep(Duration::from_secs(12)).await;
     let qa = QuotaAdmin::new(admin.clone());
     let alterations: Vec<Alteration> = APPS
         .iter()
@@ -489,7 +495,8 @@ async fn async_overflow(kafka: &KafkaCluster, bootstrap: &str) -> anyhow::Result
         connect_iam(kafka, bootstrap, "producerapp-1", "producerapp-1-client-id").await?;
     let cfg = ProducerConfig {
         buffer_memory: 32 * 1024,
-        max_block: Duration::from_millis(500),
+        batch_size: 4096,
+        max_block: Duration::from_millis(200),
         delivery_timeout: Duration::from_secs(6),
         request_timeout: Duration::from_secs(5),
         ..ProducerConfig::default()
@@ -499,7 +506,7 @@ async fn async_overflow(kafka: &KafkaCluster, bootstrap: &str) -> anyhow::Result
     let mut first_expired = None;
     let mut first_refused = None;
     let mut futs = Vec::new();
-    for _ in 0..120 {
+    for _ in 0..200 {
         match p.send(ProducerRecord::new(TOPIC, vec![b'a'; 500])).await {
             Ok(f) => futs.push(f),
             Err(e @ ClientError::BufferFull { .. }) => {
@@ -520,7 +527,7 @@ async fn async_overflow(kafka: &KafkaCluster, bootstrap: &str) -> anyhow::Result
     }
     p.close().await;
     cluster.close().await;
-    println!("   sent 120: {acked} acknowledged, {expired} expired, {refused} refused after blocking ({} accounted for)", acked + expired + refused);
+    println!("   sent 200: {acked} acknowledged, {expired} expired, {refused} refused after blocking ({} accounted for)", acked + expired + refused);
     if let Some(e) = first_refused {
         println!("   e.g. refused: {e}");
     }

@@ -2,6 +2,9 @@
 
 pub mod completions;
 pub mod configs;
+pub mod consume;
+pub mod demo;
+pub mod produce;
 pub mod quotas;
 pub mod token;
 pub mod whoami;

@@ -236,7 +236,11 @@ pub async fn create_acls(cluster: &Cluster, acls: &[Acl]) -> Result<Vec<ItemResu
     if resp.body.results.len() != acls.len() {
         return Err(AdminError::BadResponse {
             broker_id: resp.broker_id,
-            detail: format!("{} ACL results for {} ACLs", resp.body.results.len(), acls.len()),
+            detail: format!(
+                "{} ACL results for {} ACLs",
+                resp.body.results.len(),
+                acls.len()
+            ),
         });
     }
     Ok(acls
@@ -286,7 +290,11 @@ pub async fn list_acls(cluster: &Cluster) -> Result<Vec<Acl>, AdminError> {
                 11 => Operation::AlterConfigs,
                 _ => continue,
             };
-            let permission = if a.permission_type == 2 { Permission::Deny } else { Permission::Allow };
+            let permission = if a.permission_type == 2 {
+                Permission::Deny
+            } else {
+                Permission::Allow
+            };
             out.push(Acl {
                 resource_type: rt,
                 resource_name: r.resource_name.to_string(),
@@ -323,8 +331,11 @@ pub async fn describe_broker_configs(
     let mut res = DescribeConfigsResource::default();
     res.resource_type = 4; // BROKER
     res.resource_name = StrBytes::from_string(broker_id.to_string());
-    res.configuration_keys =
-        keys.map(|ks| ks.iter().map(|k| StrBytes::from_string(k.to_string())).collect());
+    res.configuration_keys = keys.map(|ks| {
+        ks.iter()
+            .map(|k| StrBytes::from_string(k.to_string()))
+            .collect()
+    });
     let mut req = DescribeConfigsRequest::default();
     req.resources = vec![res];
     let resp = cluster.send(Target::Broker(broker_id), req).await?;
@@ -334,7 +345,10 @@ pub async fn describe_broker_configs(
             return Err(AdminError::Broker {
                 api: ApiKey::DescribeConfigs,
                 broker_id: resp.broker_id,
-                error: BrokerError::from_code(r.error_code, r.error_message.as_ref().map(|m| m.as_str())),
+                error: BrokerError::from_code(
+                    r.error_code,
+                    r.error_message.as_ref().map(|m| m.as_str()),
+                ),
             });
         }
         for c in &r.configs {

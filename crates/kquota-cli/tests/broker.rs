@@ -993,16 +993,32 @@ fn admin_ops_topics_acls_and_broker_configs() {
     use kquota_admin::ops::{self, Acl, Operation, TopicSpec};
     let _g = lock();
     let c = shared();
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     rt.block_on(async {
-        let cluster = kquota_net::Cluster::connect(kquota_net::ClientConfig::new([bootstrap()])).await.unwrap();
-        let r = ops::create_topics(&cluster, &[TopicSpec::new("kquota-ops-topic", 3)]).await.unwrap();
+        let cluster = kquota_net::Cluster::connect(kquota_net::ClientConfig::new([bootstrap()]))
+            .await
+            .unwrap();
+        let r = ops::create_topics(&cluster, &[TopicSpec::new("kquota-ops-topic", 3)])
+            .await
+            .unwrap();
         assert!(r[0].error.is_none(), "{r:?}");
-        let again = ops::create_topics(&cluster, &[TopicSpec::new("kquota-ops-topic", 3)]).await.unwrap();
-        assert_eq!(again[0].error.as_ref().map(|e| e.code_name.as_str()), Some("TOPIC_ALREADY_EXISTS"));
+        let again = ops::create_topics(&cluster, &[TopicSpec::new("kquota-ops-topic", 3)])
+            .await
+            .unwrap();
+        assert_eq!(
+            again[0].error.as_ref().map(|e| e.code_name.as_str()),
+            Some("TOPIC_ALREADY_EXISTS")
+        );
         let mut listed = false;
         for _ in 0..50 {
-            if ops::list_topics(&cluster).await.unwrap().contains(&"kquota-ops-topic".to_string()) {
+            if ops::list_topics(&cluster)
+                .await
+                .unwrap()
+                .contains(&"kquota-ops-topic".to_string())
+            {
                 listed = true;
                 break;
             }
@@ -1011,7 +1027,9 @@ fn admin_ops_topics_acls_and_broker_configs() {
         assert!(listed);
         let principal = format!("User:{ARN}");
         let acl = Acl::allow_topic("kquota-ops-topic", &principal, Operation::Write);
-        let r = ops::create_acls(&cluster, std::slice::from_ref(&acl)).await.unwrap();
+        let r = ops::create_acls(&cluster, std::slice::from_ref(&acl))
+            .await
+            .unwrap();
         assert!(r[0].error.is_none(), "{r:?}");
         let mut found = false;
         for _ in 0..50 {
@@ -1023,10 +1041,23 @@ fn admin_ops_topics_acls_and_broker_configs() {
         }
         assert!(found, "ACL for the ARN principal not listed byte-exact");
         let id = c.brokers()[0].id;
-        let cfg = ops::describe_broker_configs(&cluster, id, Some(ops::QUOTA_BROKER_CONFIGS)).await.unwrap();
-        let window = cfg.iter().find(|e| e.name == "quota.window.size.seconds").expect("quota.window.size.seconds");
-        assert!(window.value.as_deref().is_some_and(|v| v.parse::<u32>().is_ok()), "{window:?}");
-        let r = ops::delete_topics(&cluster, &["kquota-ops-topic".to_string()]).await.unwrap();
+        let cfg = ops::describe_broker_configs(&cluster, id, Some(ops::QUOTA_BROKER_CONFIGS))
+            .await
+            .unwrap();
+        let window = cfg
+            .iter()
+            .find(|e| e.name == "quota.window.size.seconds")
+            .expect("quota.window.size.seconds");
+        assert!(
+            window
+                .value
+                .as_deref()
+                .is_some_and(|v| v.parse::<u32>().is_ok()),
+            "{window:?}"
+        );
+        let r = ops::delete_topics(&cluster, &["kquota-ops-topic".to_string()])
+            .await
+            .unwrap();
         assert!(r[0].error.is_none(), "{r:?}");
     });
 }

@@ -250,7 +250,10 @@ fn no_secret_or_token_in_trace_logs() {
         err.contains("signed MSK IAM OAUTHBEARER token"),
         "trace logging was on: {err}"
     );
-    let encoded = token.replace('/', "%2F").replace('+', "%2B").replace('=', "%3D");
+    let encoded = token
+        .replace('/', "%2F")
+        .replace('+', "%2B")
+        .replace('=', "%3D");
     for s in [SECRET, token, encoded.as_str(), printed] {
         assert!(!err.contains(s), "secret in logs: {err}");
     }

@@ -7,6 +7,7 @@
 //! Classify errors with `exit::usage/broker/connection` to get the documented exit codes.
 
 mod backend;
+mod cloudwatch;
 mod cmd;
 mod connect;
 mod exit;

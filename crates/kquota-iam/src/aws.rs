@@ -1,7 +1,8 @@
 //! Everything that needs the AWS SDK (cargo feature `aws-sdk`): the default credential chain and
 //! profiles (aws-config: environment, shared profile, web identity, container, IMDS), STS
 //! AssumeRole on the regional endpoint with refresh-ahead caching, identity secrets from Secrets
-//! Manager, and `whoami` through STS GetCallerIdentity.
+//! Manager, and `whoami` through STS GetCallerIdentity; [`load_sdk_config`] and
+//! [`sdk_call_error`] for other SDK clients built next to these (kquota's CloudWatch metrics).
 //!
 //! The SDK's HTTPS client is rustls on *ring* (no aws-lc).
 //!
@@ -190,6 +191,85 @@ pub fn http_client() -> aws_smithy_runtime_api::client::http::SharedHttpClient {
         .build_https()
 }
 
+/// The SDK config loader kquota uses for every AWS client: kquota's HTTPS client, the profile,
+/// region and endpoint override of `cfg`; everything else (credentials chain, `AWS_REGION`,
+/// `AWS_ENDPOINT_URL` and the per-service `AWS_ENDPOINT_URL_<SERVICE>`) from the environment
+/// as the SDK does it.
+fn config_loader(cfg: &IamConfig) -> aws_config::ConfigLoader {
+    let mut loader = aws_config::defaults(BehaviorVersion::latest()).http_client(http_client());
+    if let Some(p) = &cfg.profile {
+        loader = loader.profile_name(p);
+    }
+    if let Some(r) = &cfg.region {
+        loader = loader.region(Region::new(r.clone()));
+    }
+    if let Some(u) = &cfg.endpoint_url {
+        loader = loader.endpoint_url(u);
+    }
+    loader
+}
+
+/// The caller's own SDK configuration (no assume-role) for building other AWS SDK clients
+/// next to kquota's, e.g. `aws_sdk_cloudwatch::Client::new(&sdk)`: the same HTTPS client
+/// (rustls on ring), profile, region and endpoint resolution as [`AwsIam::load`].
+///
+/// The region and the credentials are checked now, so a missing region, an unknown profile
+/// or no credentials at all is reported here as one line; `what` names the caller in those
+/// messages (e.g. "CloudWatch metrics").
+pub async fn load_sdk_config(cfg: &IamConfig, what: &str) -> Result<SdkConfig, IamError> {
+    if let Some(r) = &cfg.region {
+        if !is_region_name(r) {
+            return Err(IamError::invalid_argument(
+                "--region",
+                format!("{r:?} is not an AWS region name such as us-east-1"),
+            ));
+        }
+    }
+    let sdk = config_loader(cfg).load().await;
+    match sdk.region() {
+        None => return Err(IamError::NoRegion { what: what.into() }),
+        Some(r) if !is_region_name(r.as_ref()) => {
+            return Err(IamError::InvalidRegion {
+                region: r.as_ref().to_string(),
+            })
+        }
+        Some(_) => {}
+    }
+    let source = match &cfg.profile {
+        Some(p) => format!("AWS profile {p:?}"),
+        None => "the AWS default credential chain".to_string(),
+    };
+    let provider = sdk
+        .credentials_provider()
+        .ok_or_else(|| IamError::CredentialSource {
+            source_name: source.clone(),
+            message: "no credentials provider configured".into(),
+            hint: NO_CREDENTIALS_HINT,
+        })?;
+    provider
+        .provide_credentials()
+        .await
+        .map_err(|e| credentials_error(&source, cfg.profile.as_deref(), &e))?;
+    Ok(sdk)
+}
+
+/// Turns a failed AWS SDK call of any service into one [`IamError::Aws`] line: the service
+/// and operation, the AWS error code and message (or the transport failure) and a fix hint.
+/// Never contains credentials: it is built from the error code, the service's message and
+/// the transport error only.
+pub fn sdk_call_error<E, R>(
+    service: &'static str,
+    operation: &'static str,
+    target: Option<&str>,
+    err: SdkError<E, R>,
+) -> IamError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: fmt::Debug + 'static,
+{
+    aws_error(service, operation, target, err)
+}
+
 impl AwsIam {
     /// Loads credentials as `cfg` says. `base` replaces the default chain / profile as the
     /// caller's own credentials (e.g. keys given as flags). Every step runs now, so a missing
@@ -206,20 +286,7 @@ impl AwsIam {
                 }
             }
         }
-        let make_loader = || {
-            let mut loader =
-                aws_config::defaults(BehaviorVersion::latest()).http_client(http_client());
-            if let Some(p) = &cfg.profile {
-                loader = loader.profile_name(p);
-            }
-            if let Some(r) = &cfg.region {
-                loader = loader.region(Region::new(r.clone()));
-            }
-            if let Some(u) = &cfg.endpoint_url {
-                loader = loader.endpoint_url(u);
-            }
-            loader
-        };
+        let make_loader = || config_loader(cfg);
         let base_source = match (&base, &cfg.profile) {
             (Some(c), _) => c.source_name().to_string(),
             (None, Some(p)) => format!("AWS profile {p:?}"),
@@ -469,6 +536,9 @@ where
         (Some("AccessDenied" | "AccessDeniedException"), "GetSecretValue") => {
             "allow the caller secretsmanager:GetSecretValue (and kms:Decrypt) on the secret"
         }
+        (Some("AccessDenied" | "AccessDeniedException"), "PutMetricData") => {
+            "allow the caller cloudwatch:PutMetricData (metrics are published with the caller's own credentials, not an assumed Kafka role)"
+        }
         (Some("AccessDenied" | "AccessDeniedException"), _) => "check the caller's IAM permissions",
         (Some("ExpiredToken" | "ExpiredTokenException" | "TokenRefreshRequired"), _) => {
             "the caller's session token has expired: refresh the credentials (new keys, `aws sso login`, new session)"
@@ -490,6 +560,9 @@ where
         }
         (Some("RegionDisabledException"), _) => {
             "STS is not activated in this region: activate it in IAM account settings or pass --sts-region"
+        }
+        (Some("InvalidParameterValue" | "InvalidParameterCombination" | "MissingParameter" | "InvalidParameterValueException" | "InvalidParameterCombinationException" | "MissingRequiredParameterException"), "PutMetricData") => {
+            "check --cw-namespace, --cw-dimension-name and --cw-dimension-value"
         }
         (Some("MalformedPolicyDocument" | "ValidationError" | "InvalidParameterException" | "InvalidRequestException"), _) => {
             "check the role ARN, session name (2-64 chars of [\\w+=,.@-]) and other parameters"

@@ -3,7 +3,8 @@
 //! Joins `--consumer-group` (classic protocol) subscribed to `--topic-name`, or with
 //! `--partition` reads those partitions directly (assign mode). Prints a live progress line on
 //! stderr and, with `--print-consumer-quota-metrics`, `fetch-throttle-time-avg/max` and the
-//! per-broker figures; `--json` prints JSON lines on stdout.
+//! per-broker figures; `--json` prints JSON lines on stdout. With `--cw-namespace` the same
+//! metrics go to CloudWatch at each interval and at the end (see [`crate::cloudwatch`]).
 
 use std::time::{Duration, Instant};
 
@@ -12,6 +13,7 @@ use kquota_client::consumer::{Consumer, ConsumerConfig, OffsetReset};
 use kquota_client::TopicPartition;
 
 use super::produce::{classify, print_final, print_metrics, AppIdentityArgs, ProduceSummary};
+use crate::cloudwatch::{self, CloudWatchArgs, Publisher};
 use crate::connect::ConnectArgs;
 use crate::exit;
 
@@ -22,6 +24,8 @@ pub struct ConsumeArgs {
     pub connect: ConnectArgs,
     #[command(flatten)]
     pub identity: AppIdentityArgs,
+    #[command(flatten)]
+    pub cloudwatch: CloudWatchArgs,
     /// Topic to read.
     #[arg(long, value_name = "TOPIC")]
     pub topic_name: String,
@@ -46,7 +50,7 @@ pub struct ConsumeArgs {
     /// Print fetch-throttle-time-avg/max and the per-broker figures periodically.
     #[arg(long)]
     pub print_consumer_quota_metrics: bool,
-    /// Seconds between metric prints.
+    /// Seconds between metric prints and CloudWatch publishes.
     #[arg(long, default_value_t = 5, value_name = "SECONDS")]
     pub metrics_interval: u64,
     /// Print each record's value (text mode) or a JSON line per record (--json).
@@ -70,6 +74,8 @@ pub async fn run(args: ConsumeArgs) -> anyhow::Result<()> {
     if args.max_partition_fetch_bytes <= 0 {
         return Err(exit::usage("--max-partition-fetch-bytes must be > 0"));
     }
+    let publisher =
+        Publisher::start(&args.cloudwatch, args.identity.aws_settings(&args.connect)).await?;
     let cluster = args.identity.connect(&args.connect).await?;
     let config = ConsumerConfig {
         group_id: args.consumer_group.clone(),
@@ -147,9 +153,13 @@ pub async fn run(args: ConsumeArgs) -> anyhow::Result<()> {
             next_progress = now + Duration::from_millis(500);
             progress(start, s.acked, &metrics.snapshot());
         }
-        if args.print_consumer_quota_metrics && now >= next_print {
+        if (args.print_consumer_quota_metrics || publisher.is_some()) && now >= next_print {
             next_print = now + Duration::from_secs(args.metrics_interval.max(1));
-            print_metrics("consume", start, &metrics.snapshot(), &s, args.json);
+            let snap = metrics.snapshot();
+            if args.print_consumer_quota_metrics {
+                print_metrics("consume", start, &snap, &s, args.json);
+            }
+            cloudwatch::publish(&publisher, &snap);
         }
     }
     if !args.quiet && !args.json {
@@ -157,11 +167,15 @@ pub async fn run(args: ConsumeArgs) -> anyhow::Result<()> {
         eprintln!();
     }
     let snap = metrics.snapshot();
+    if result.is_ok() {
+        cloudwatch::publish(&publisher, &snap);
+    }
     consumer.close().await;
     cluster.close().await;
+    let report = cloudwatch::finish(publisher).await;
     result?;
     print_final("consume", &snap, &s, args.json);
-    Ok(())
+    report.into_result()
 }
 
 fn progress(start: Instant, records: u64, snap: &kquota_client::metrics::MetricsSnapshot) {

@@ -4,7 +4,9 @@
 //! to `--rate` records/s, in `sync` mode (each send awaits its acknowledgement) or `async` mode
 //! (bounded buffer, max-block, delivery timeout). Prints a live progress line on stderr, and
 //! with `--print-producer-quota-metrics` the `produce-throttle-time-avg/max` metrics plus the
-//! per-broker figures; `--json` prints JSON lines on stdout instead of text.
+//! per-broker figures; `--json` prints JSON lines on stdout instead of text. With
+//! `--cw-namespace` the same metrics go to CloudWatch at each interval and at the end
+//! (see [`crate::cloudwatch`]).
 
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
@@ -15,6 +17,7 @@ use kquota_client::producer::{Acks, DeliveryFuture, Producer, ProducerConfig};
 use kquota_client::{ClientError, ProducerRecord};
 use kquota_net::Cluster;
 
+use crate::cloudwatch::{self, CloudWatchArgs, Publisher};
 use crate::connect::ConnectArgs;
 use crate::exit;
 
@@ -33,7 +36,7 @@ pub struct AppIdentityArgs {
     /// IAM role to assume (MSK IAM); the quota principal is the assumed-role session ARN.
     #[arg(long, value_name = "ARN")]
     pub assume_role_arn: Option<String>,
-    /// AWS region (MSK IAM signing and STS).
+    /// AWS region (MSK IAM signing, STS and the CloudWatch metrics).
     #[arg(long, value_name = "REGION")]
     pub region: Option<String>,
     /// Role session name: part of the principal the quota applies to.
@@ -45,6 +48,14 @@ pub struct AppIdentityArgs {
 }
 
 impl AppIdentityArgs {
+    /// The AWS region and profile for other AWS calls of the app (CloudWatch metrics).
+    pub fn aws_settings(&self, connect: &ConnectArgs) -> cloudwatch::AwsSettings {
+        cloudwatch::AwsSettings {
+            region: self.region.clone().or_else(|| connect.aws_region.clone()),
+            profile: connect.aws_profile.clone(),
+        }
+    }
+
     /// Connects with the common flags, the app's client id and the IAM identity flags.
     pub async fn connect(&self, connect: &ConnectArgs) -> anyhow::Result<Cluster> {
         let mut c = connect.clone();
@@ -84,6 +95,8 @@ pub struct ProduceArgs {
     pub connect: ConnectArgs,
     #[command(flatten)]
     pub identity: AppIdentityArgs,
+    #[command(flatten)]
+    pub cloudwatch: CloudWatchArgs,
     /// Topic to produce to.
     #[arg(long, value_name = "TOPIC")]
     pub topic_name: String,
@@ -123,7 +136,7 @@ pub struct ProduceArgs {
     /// Print produce-throttle-time-avg/max and the per-broker figures periodically.
     #[arg(long)]
     pub print_producer_quota_metrics: bool,
-    /// Seconds between metric prints.
+    /// Seconds between metric prints and CloudWatch publishes.
     #[arg(long, default_value_t = 5, value_name = "SECONDS")]
     pub metrics_interval: u64,
     /// JSON lines on stdout instead of text.
@@ -152,6 +165,8 @@ pub async fn run(args: ProduceArgs) -> anyhow::Result<()> {
     if args.rate < 0.0 || !args.rate.is_finite() {
         return Err(exit::usage("--rate must be a finite number >= 0"));
     }
+    let publisher =
+        Publisher::start(&args.cloudwatch, args.identity.aws_settings(&args.connect)).await?;
     let cluster = args.identity.connect(&args.connect).await?;
     let config = ProducerConfig {
         acks,
@@ -169,19 +184,28 @@ pub async fn run(args: ProduceArgs) -> anyhow::Result<()> {
     let producer = Producer::new(cluster.clone(), config)
         .await
         .map_err(classify)?;
-    let summary = produce_loop(&producer, &args).await;
+    let summary = produce_loop(&producer, &args, &publisher).await;
     let snap = producer.metrics().snapshot();
+    if summary.is_ok() {
+        cloudwatch::publish(&publisher, &snap);
+    }
     producer.close().await;
     cluster.close().await;
+    let report = cloudwatch::finish(publisher).await;
     let summary = summary?;
     print_final("produce", &snap, &summary, args.json);
     if summary.failed > 0 {
+        let cw = report
+            .into_result()
+            .err()
+            .map(|e| format!("; {e}"))
+            .unwrap_or_default();
         return Err(exit::broker(format!(
-            "{} of {} record(s) were not delivered (see the errors above)",
+            "{} of {} record(s) were not delivered (see the errors above){cw}",
             summary.failed, summary.sent
         )));
     }
-    Ok(())
+    report.into_result()
 }
 
 /// Maps client errors to exit classes.
@@ -195,7 +219,11 @@ pub fn classify(e: ClientError) -> anyhow::Error {
     }
 }
 
-async fn produce_loop(producer: &Producer, args: &ProduceArgs) -> anyhow::Result<ProduceSummary> {
+async fn produce_loop(
+    producer: &Producer,
+    args: &ProduceArgs,
+    publisher: &Option<Publisher>,
+) -> anyhow::Result<ProduceSummary> {
     let limit = args.num_messages.unwrap_or(if args.duration.is_some() {
         u64::MAX
     } else {
@@ -267,9 +295,13 @@ async fn produce_loop(producer: &Producer, args: &ProduceArgs) -> anyhow::Result
             next_progress = now + Duration::from_millis(500);
             progress("produce", start, &s, &metrics.snapshot());
         }
-        if args.print_producer_quota_metrics && now >= next_print {
+        if (args.print_producer_quota_metrics || publisher.is_some()) && now >= next_print {
             next_print = now + Duration::from_secs(args.metrics_interval.max(1));
-            print_metrics("produce", start, &metrics.snapshot(), &s, args.json);
+            let snap = metrics.snapshot();
+            if args.print_producer_quota_metrics {
+                print_metrics("produce", start, &snap, &s, args.json);
+            }
+            cloudwatch::publish(publisher, &snap);
         }
     }
     for f in pending {

@@ -285,6 +285,77 @@ impl QuotaAdmin {
         Ok(results)
     }
 
+    /// Waits until every broker answers DescribeClientQuotas with the state `alterations` asked
+    /// for (each `Set` key at its value, each `Remove`d key gone), polling each broker with an
+    /// exact-entity filter for up to `timeout`.
+    ///
+    /// Why: in KRaft the controller commits the change before the brokers replay it into their
+    /// metadata caches, so a describe (or the quota enforcement) right after an alter can still
+    /// see the old value for a few milliseconds. Returns the ids of brokers still lagging when
+    /// the time is up (empty: all brokers agree); the caller decides whether that is a warning.
+    ///
+    /// ```no_run
+    /// # async fn f(admin: kquota_admin::QuotaAdmin, alts: Vec<kquota_admin::Alteration>) -> Result<(), kquota_admin::AdminError> {
+    /// admin.alter(&alts, false).await?;
+    /// let lagging = admin.wait_applied(&alts, std::time::Duration::from_secs(10)).await?;
+    /// assert!(lagging.is_empty(), "brokers {lagging:?} still show the old quotas");
+    /// # Ok(()) }
+    /// ```
+    pub async fn wait_applied(
+        &self,
+        alterations: &[Alteration],
+        timeout: std::time::Duration,
+    ) -> Result<Vec<i32>, AdminError> {
+        let deadline = std::time::Instant::now() + timeout;
+        let brokers: Vec<i32> = self
+            .cluster
+            .metadata()
+            .await
+            .map_err(AdminError::Net)?
+            .brokers
+            .keys()
+            .copied()
+            .collect();
+        let mut lagging = Vec::new();
+        for id in brokers {
+            loop {
+                if self.broker_shows(id, alterations).await? {
+                    break;
+                }
+                if std::time::Instant::now() >= deadline {
+                    lagging.push(id);
+                    break;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+        }
+        Ok(lagging)
+    }
+
+    async fn broker_shows(
+        &self,
+        broker: i32,
+        alterations: &[Alteration],
+    ) -> Result<bool, AdminError> {
+        for a in alterations {
+            let found = self
+                .describe_on(Target::Broker(broker), &Filter::exact_entity(&a.entity))
+                .await?;
+            let values = found
+                .iter()
+                .find(|eq| eq.entity == a.entity)
+                .map(|eq| &eq.values);
+            let ok = a.ops.iter().all(|op| match op {
+                Op::Set(k, v) => values.and_then(|vs| vs.get(k)) == Some(v),
+                Op::Remove(k) => values.is_none_or(|vs| !vs.contains_key(k)),
+            });
+            if !ok {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
     async fn alter_chunk(
         &self,
         alterations: &[Alteration],

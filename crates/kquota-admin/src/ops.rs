@@ -260,6 +260,10 @@ pub async fn list_acls(cluster: &Cluster) -> Result<Vec<Acl>, AdminError> {
     req.pattern_type_filter = 1; // ANY
     req.operation = 1; // ANY
     req.permission_type = 1; // ANY
+                             // kafka-protocol defaults these filters to Some(""), which matches nothing: None is "any".
+    req.resource_name_filter = None;
+    req.principal_filter = None;
+    req.host_filter = None;
     let resp = cluster.send(Target::Any, req).await?;
     if resp.body.error_code != 0 {
         return Err(AdminError::Broker {

@@ -196,9 +196,32 @@ impl Admin {
         alts: &[Alteration],
         validate_only: bool,
     ) -> anyhow::Result<Vec<AlterResult>> {
-        self.inner
+        let results = self
+            .inner
             .alter(alts, validate_only)
             .await
-            .map_err(classify)
+            .map_err(classify)?;
+        if !validate_only {
+            // Return only once every broker shows the change, so that a describe (or a load
+            // test) right after `alter` sees it: brokers replay the controller's change a few
+            // milliseconds after it is acknowledged.
+            let applied: Vec<Alteration> = alts
+                .iter()
+                .zip(&results)
+                .filter(|(_, r)| r.error.is_none())
+                .map(|(a, _)| a.clone())
+                .collect();
+            let lagging = self
+                .inner
+                .wait_applied(&applied, std::time::Duration::from_secs(10))
+                .await
+                .map_err(classify)?;
+            if !lagging.is_empty() {
+                eprintln!(
+                    "warning: the change is committed, but brokers {lagging:?} did not show it within 10 s"
+                );
+            }
+        }
+        Ok(results)
     }
 }

@@ -992,6 +992,8 @@ fn msk_iam_properties_authenticate_as_the_role_arn() {
 fn admin_ops_topics_acls_and_broker_configs() {
     use kquota_admin::ops::{self, Acl, Operation, TopicSpec};
     let _g = lock();
+    // Unique per run: the shared broker outlives test runs started by hand.
+    let topic = format!("kquota-ops-topic-{}", std::process::id());
     let c = shared();
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -1001,11 +1003,11 @@ fn admin_ops_topics_acls_and_broker_configs() {
         let cluster = kquota_net::Cluster::connect(kquota_net::ClientConfig::new([bootstrap()]))
             .await
             .unwrap();
-        let r = ops::create_topics(&cluster, &[TopicSpec::new("kquota-ops-topic", 3)])
+        let r = ops::create_topics(&cluster, &[TopicSpec::new(topic.as_str(), 3)])
             .await
             .unwrap();
         assert!(r[0].error.is_none(), "{r:?}");
-        let again = ops::create_topics(&cluster, &[TopicSpec::new("kquota-ops-topic", 3)])
+        let again = ops::create_topics(&cluster, &[TopicSpec::new(topic.as_str(), 3)])
             .await
             .unwrap();
         assert_eq!(
@@ -1017,7 +1019,7 @@ fn admin_ops_topics_acls_and_broker_configs() {
             if ops::list_topics(&cluster)
                 .await
                 .unwrap()
-                .contains(&"kquota-ops-topic".to_string())
+                .contains(&topic.as_str().to_string())
             {
                 listed = true;
                 break;
@@ -1026,7 +1028,7 @@ fn admin_ops_topics_acls_and_broker_configs() {
         }
         assert!(listed);
         let principal = format!("User:{ARN}");
-        let acl = Acl::allow_topic("kquota-ops-topic", &principal, Operation::Write);
+        let acl = Acl::allow_topic(topic.as_str(), &principal, Operation::Write);
         let r = ops::create_acls(&cluster, std::slice::from_ref(&acl))
             .await
             .unwrap();
@@ -1055,7 +1057,7 @@ fn admin_ops_topics_acls_and_broker_configs() {
                 .is_some_and(|v| v.parse::<u32>().is_ok()),
             "{window:?}"
         );
-        let r = ops::delete_topics(&cluster, &["kquota-ops-topic".to_string()])
+        let r = ops::delete_topics(&cluster, &[topic.as_str().to_string()])
             .await
             .unwrap();
         assert!(r[0].error.is_none(), "{r:?}");

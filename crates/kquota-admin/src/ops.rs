@@ -196,9 +196,25 @@ pub struct Acl {
 impl Acl {
     /// Allow `principal` to do `operation` on a topic, from any host.
     pub fn allow_topic(topic: &str, principal: &str, operation: Operation) -> Acl {
+        Acl::allow(ResourceType::Topic, topic, principal, operation)
+    }
+
+    /// Allow `principal` to do `operation` on a literal resource, from any host.
+    ///
+    /// ```
+    /// use kquota_admin::ops::{Acl, Operation, ResourceType};
+    /// let a = Acl::allow(ResourceType::Group, "ConsumerApp-1-group", "User:alice", Operation::Read);
+    /// assert_eq!(a.host, "*");
+    /// ```
+    pub fn allow(
+        resource_type: ResourceType,
+        name: &str,
+        principal: &str,
+        operation: Operation,
+    ) -> Acl {
         Acl {
-            resource_type: ResourceType::Topic,
-            resource_name: topic.into(),
+            resource_type,
+            resource_name: name.into(),
             prefixed: false,
             principal: principal.into(),
             host: "*".into(),

@@ -292,7 +292,7 @@ fn assert_published(
 #[test]
 fn produce_and_consume_publish_their_throttle_metrics_to_moto() {
     let moto = moto_server::MotoServer::start();
-    let gateway = Gateway::start(&moto.url);
+    let gateway = Gateway::start(moto.url());
     let home = tempfile::tempdir().unwrap();
     let tag = std::process::id();
     let topic = format!("kquota-cw-{tag}");
@@ -324,7 +324,7 @@ fn produce_and_consume_publish_their_throttle_metrics_to_moto() {
     assert_eq!(summary["type"], "summary");
     assert_eq!(summary["acked"], 12, "{summary}");
     let max = assert_published(
-        &moto.url,
+        moto.url(),
         "kquota/test-quotas",
         ("ProducerApp", "producerapp-cw"),
         ["produce-throttle-time-avg", "produce-throttle-time-max"],
@@ -355,7 +355,7 @@ fn produce_and_consume_publish_their_throttle_metrics_to_moto() {
     assert!(printed.len() >= 2, "{out}");
     assert_eq!(printed.last().unwrap()["acked"], 12, "{out}");
     let max = assert_published(
-        &moto.url,
+        moto.url(),
         "kquota/test-quotas",
         ("ConsumerApp", "consumerapp-cw"),
         ["fetch-throttle-time-avg", "fetch-throttle-time-max"],
@@ -364,7 +364,7 @@ fn produce_and_consume_publish_their_throttle_metrics_to_moto() {
     assert!(max > 0.0, "the consumer quota throttled: {out}");
 
     // Both apps' metrics sit side by side in the namespace.
-    let all = read_back(&moto.url, "kquota/test-quotas", &[], None);
+    let all = read_back(moto.url(), "kquota/test-quotas", &[], None);
     assert_eq!(all["metrics"].as_array().unwrap().len(), 4, "{all}");
     delete_topic(&topic);
     drop(gateway);

@@ -282,7 +282,7 @@ fn whoami_and_token_against_moto() {
         c.env("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE")
             .env("AWS_SECRET_ACCESS_KEY", SECRET)
             .env("AWS_REGION", "us-east-1")
-            .env("AWS_ENDPOINT_URL", &moto.url);
+            .env("AWS_ENDPOINT_URL", moto.url());
     };
     let role = [
         "--assume-role-arn",
@@ -312,11 +312,11 @@ fn whoami_and_token_against_moto() {
 
     // The identity from a Secrets Manager secret, JSON output.
     put_secret(
-        &moto.url,
+        moto.url(),
         "kquota/producerapp-1",
         r#"{"client_id":"producerapp-1-client-id","role_session_name":"producerapp-1-role-session"}"#,
     );
-    put_secret(&moto.url, "kquota/broken", "client_id: x");
+    put_secret(moto.url(), "kquota/broken", "client_id: x");
     let mut c = kquota(home.path());
     aws(&mut c);
     c.args([

@@ -388,6 +388,13 @@ impl AwsIam {
         })
     }
 
+    /// The caller's own SDK configuration (its credentials before any assume-role, the region,
+    /// kquota's HTTPS client, the endpoint override), for building other SDK clients with
+    /// the same identity, e.g. `aws_sdk_secretsmanager::Client::new(iam.sdk_config())`.
+    pub fn sdk_config(&self) -> &SdkConfig {
+        &self.sdk
+    }
+
     /// Credentials the broker will see (after any assume-role), cached with refresh-ahead.
     pub fn credentials_provider(&self) -> Arc<dyn CredentialsProvider> {
         Arc::clone(&self.provider)

@@ -62,7 +62,7 @@ fn token_url(token: &str) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sts_and_secrets_manager_against_moto() {
     let moto = moto_server::MotoServer::start();
-    let url = moto.url.clone();
+    let url = moto.url().to_string();
 
     // 1. Base credentials alone: whoami is the calling IAM user, no client-id.
     let iam = AwsIam::load(&config(&url), Some(base())).await.unwrap();

@@ -98,7 +98,7 @@ async fn assumed_role_authenticates_reauthenticates_and_is_throttled_by_its_quot
     // Assume the write role through moto's STS.
     let mut cfg = IamConfig::default();
     cfg.region = Some("us-east-1".into());
-    cfg.endpoint_url = Some(moto.url.clone());
+    cfg.endpoint_url = Some(moto.url().to_string());
     cfg.assume_role_arn = Some("arn:aws:iam::111111111111:role/Topic-B-Write-Role".into());
     cfg.role_session_name = Some("producerapp-1-role-session".into());
     let base = Credentials::new(

@@ -49,7 +49,7 @@ async fn no_secret_in_trace_logs_or_debug_output() {
     let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
         .http_client(kquota_iam::aws::http_client())
         .region(aws_types::region::Region::new("us-east-1"))
-        .endpoint_url(&moto.url)
+        .endpoint_url(moto.url())
         .credentials_provider(aws_credential_types::Credentials::for_tests())
         .load()
         .await;
@@ -63,7 +63,7 @@ async fn no_secret_in_trace_logs_or_debug_output() {
 
     let mut cfg = IamConfig::default();
     cfg.region = Some("us-east-1".into());
-    cfg.endpoint_url = Some(moto.url.clone());
+    cfg.endpoint_url = Some(moto.url().to_string());
     cfg.assume_role_arn = Some("arn:aws:iam::111111111111:role/Topic-B-Write-Role".into());
     cfg.identity_secret = Some("kquota/app".into());
     let base = Credentials::new("AKIAIOSFODNN7EXAMPLE", BASE_SECRET, None, None).unwrap();

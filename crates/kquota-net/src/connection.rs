@@ -388,8 +388,9 @@ impl BrokerConnection {
             let mut w = conn.inner.writer.lock().await;
             conn.negotiate_versions(&mut w).await?;
             if let Some(mech) = settings.sasl.clone() {
-                let session = mech.start(&conn.inner.host).await?;
-                let next = conn.authenticate(&mut w, mech.as_ref(), session).await?;
+                // Nothing else can use the connection yet: start the session after the
+                // handshake, so a mechanism the broker lacks is reported before any token work.
+                let next = conn.authenticate(&mut w, mech.as_ref(), None).await?;
                 conn.schedule_reauth(next);
             }
             drop(w);
@@ -837,13 +838,14 @@ impl BrokerConnection {
 
     /// SaslHandshake + SaslAuthenticate loop. Returns when to re-authenticate (KIP-368), if the
     /// broker set a session lifetime.
-    /// `session` comes from `mech.start()`, called *before* taking the writer, so fetching a
-    /// token or credentials never blocks requests on this connection.
+    /// On re-authentication `session` comes from `mech.start()`, called *before* taking the
+    /// writer, so fetching a token or credentials never blocks requests on this connection;
+    /// `None` starts it after the handshake (first authentication).
     async fn authenticate(
         &self,
         w: &mut WriteHalf<Box<dyn Io>>,
         mech: &dyn SaslMechanism,
-        mut session: Box<dyn crate::SaslSession>,
+        session: Option<Box<dyn crate::SaslSession>>,
     ) -> Result<Option<Instant>, Error> {
         let name = mech.name().to_owned();
         let broker = self.inner.addr.clone();
@@ -882,6 +884,10 @@ impl BrokerConnection {
             .into());
         }
         let auth_version = self.pick_version::<SaslAuthenticateRequest>()?;
+        let mut session = match session {
+            Some(s) => s,
+            None => mech.start(&self.inner.host).await?,
+        };
         let mut message = session.initial_response()?;
         let started = Instant::now();
         let lifetime_ms = loop {
@@ -948,7 +954,10 @@ impl BrokerConnection {
                 }
                 // Holding the writer: nothing else is sent during the exchange; responses to
                 // requests already in flight still reach their callers through the reader.
-                match conn.authenticate(&mut w, mech.as_ref(), session).await {
+                match conn
+                    .authenticate(&mut w, mech.as_ref(), Some(session))
+                    .await
+                {
                     Ok(Some(next)) => {
                         conn.inner
                             .reauth_count

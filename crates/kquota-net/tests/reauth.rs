@@ -3,7 +3,7 @@
 //! OAUTHBEARER asks for a fresh token at each re-authentication.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant, SystemTime};
 
 use kafka_protocol::messages::*;
@@ -20,23 +20,51 @@ fn cluster() -> &'static KafkaCluster {
     })
 }
 
-#[derive(Debug)]
+/// OAUTHBEARER tokens signed by the testkit's Java signer. A JVM start per token takes about a
+/// second (more on a loaded machine), which is a large part of a 3-second session lifetime, so
+/// a background thread signs ahead and `token()` hands out the next fresh one at once: the test
+/// measures the connection's re-authentication, not the JVM.
 struct IamTokens {
-    identity: kquota_testkit::IamIdentity,
+    next: Mutex<std::sync::mpsc::Receiver<Result<String, String>>>,
     asked: AtomicUsize,
+}
+
+impl std::fmt::Debug for IamTokens {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IamTokens").finish_non_exhaustive()
+    }
+}
+
+impl IamTokens {
+    fn new(identity: kquota_testkit::IamIdentity) -> IamTokens {
+        // Two tokens ahead; the thread ends when the receiver is dropped.
+        let (tx, rx) = std::sync::mpsc::sync_channel(2);
+        std::thread::spawn(move || loop {
+            let t = kquota_testkit::sign_iam_token(&identity, "us-east-1", None)
+                .map_err(|e| e.to_string());
+            if tx.send(t).is_err() {
+                return;
+            }
+        });
+        IamTokens {
+            next: Mutex::new(rx),
+            asked: 0.into(),
+        }
+    }
 }
 
 impl TokenProvider for IamTokens {
     fn token(&self) -> BoxFuture<'_, Result<OAuthToken, AuthError>> {
         Box::pin(async move {
             self.asked.fetch_add(1, Ordering::SeqCst);
-            let id = self.identity.clone();
-            let token = tokio::task::spawn_blocking(move || {
-                kquota_testkit::sign_iam_token(&id, "us-east-1", None)
-            })
-            .await
-            .map_err(|e| AuthError::Credentials(e.to_string()))?
-            .map_err(|e| AuthError::Credentials(e.to_string()))?;
+            let token = tokio::task::block_in_place(|| {
+                self.next
+                    .lock()
+                    .unwrap()
+                    .recv()
+                    .map_err(|e| AuthError::Credentials(e.to_string()))
+            })?
+            .map_err(AuthError::Credentials)?;
             Ok(OAuthToken::new(
                 token,
                 SystemTime::now() + Duration::from_secs(900),
@@ -103,22 +131,20 @@ async fn scram_connection_survives_several_session_lifetimes() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn oauthbearer_reauthenticates_with_a_fresh_token_each_time() {
     let k = cluster();
-    let provider = Arc::new(IamTokens {
-        identity: k
-            .credentials()
+    let provider = Arc::new(IamTokens::new(
+        k.credentials()
             .iam_by_name("consumerapp-1")
             .unwrap()
             .clone(),
-        asked: 0.into(),
-    });
+    ));
     let addr = k.bootstrap(Listener::SaslSsl);
     let cfg = ClientConfig::new([addr.clone()]).security(Security::SaslSsl(
         SaslConfig::OAuthBearer(provider.clone()),
         TlsConfig::new().ca_file(k.ca_pem_path()),
     ));
     let conn = BrokerConnection::connect(&addr, 1, &cfg).await.unwrap();
-    // The testkit signs tokens with a JVM (about a second each), so give it 14 s.
-    let (ok, failures) = hammer(&conn, Duration::from_secs(14)).await;
+    // 12 s = more than three 3-second lifetimes.
+    let (ok, failures) = hammer(&conn, Duration::from_secs(12)).await;
     assert!(failures.is_empty(), "{failures:?}");
     assert!(ok > 50, "{ok}");
     let reauths = conn.reauthentication_count();

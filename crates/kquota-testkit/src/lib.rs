@@ -181,6 +181,7 @@ mod credentials;
 mod error;
 mod fetch;
 mod iam;
+mod moto;
 mod probe;
 mod process;
 mod shared;
@@ -191,6 +192,7 @@ pub use credentials::{Credentials, IamIdentity, UserPassword, TEST_ACCOUNT};
 pub use error::{Result, TestkitError};
 pub use fetch::{cache_dir, kafka_home, plugin_jar, repo_root, KAFKA_VERSION, VALIDATOR_CLASS};
 pub use iam::{sign_iam_token, validator_command};
+pub use moto::MotoServer;
 pub use shared::{shared, shared_three, try_shared, try_shared_three};
 
 /// Fetches Kafka and compiles the validator plugin (what `kquota-testkit fetch` does).

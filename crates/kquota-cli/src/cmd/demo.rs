@@ -5,8 +5,10 @@
 //! read roles, run ProducerApp-1 and ConsumerApp-1/-2 as their assumed-role principals (signed
 //! MSK IAM tokens), set and describe the quotas, run them again, show the async producer
 //! running into its buffer and delivery timeout, resolve which entity applies to a principal
-//! (and how a client claiming another app's identity gets its quota), remove the quotas, and
-//! print a before/after table. The cluster is stopped and its files removed at the end.
+//! (and how a client claiming another app's identity gets its quota: an impostor is run), read
+//! an app's identity from a Secrets Manager secret (moto's server, when `moto_server` is on
+//! `PATH`), remove the quotas, and print a before/after table. The cluster is stopped and its
+//! files removed at the end. `--json FILE` writes every measurement for scripts and tests.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -14,18 +16,16 @@ use std::time::{Duration, Instant};
 
 use anyhow::{anyhow, Context as _};
 use clap::Args;
+use kquota_admin::ops::{self, Acl, Operation, ResourceType, TopicSpec};
 use kquota_admin::{Alteration, Entity, EntityName, Filter, Op, QuotaAdmin, QuotaKey};
 use kquota_client::consumer::{Consumer, ConsumerConfig};
 use kquota_client::metrics::MetricsSnapshot;
 use kquota_client::producer::{Producer, ProducerConfig};
 use kquota_client::{ClientError, ProducerRecord};
 use kquota_iam::{Credentials, MskSigner, StaticCredentials};
-use kquota_net::kafka_protocol::messages::create_acls_request::AclCreation;
-use kquota_net::kafka_protocol::messages::create_topics_request::CreatableTopic;
-use kquota_net::kafka_protocol::messages::{CreateAclsRequest, CreateTopicsRequest, TopicName};
-use kquota_net::kafka_protocol::protocol::StrBytes;
-use kquota_net::{ClientConfig, Cluster, SaslConfig, Security, Target};
+use kquota_net::{ClientConfig, Cluster, SaslConfig, Security};
 use kquota_testkit::{ClusterSpec, KafkaCluster, Listener};
+use serde_json::{json, Value};
 
 const TOPIC: &str = "Topic-B";
 
@@ -38,6 +38,22 @@ pub struct DemoArgs {
     /// Value size of the produced records in bytes.
     #[arg(long, default_value_t = 200, value_name = "BYTES")]
     pub message_size: usize,
+    /// Also write every measurement (table rows, the async producer's accounting, the
+    /// impersonation and identity-secret checks) to this file as JSON.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<std::path::PathBuf>,
+}
+
+/// Everything the walkthrough measured, for `--json`.
+#[derive(Default)]
+struct Report {
+    steps: serde_json::Map<String, Value>,
+}
+
+impl Report {
+    fn set(&mut self, step: &str, v: Value) {
+        self.steps.insert(step.to_string(), v);
+    }
 }
 
 struct App {
@@ -98,9 +114,15 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     .map_err(|e| anyhow!("cannot start the local Kafka: {e}"))?;
     let bootstrap = kafka.bootstrap(Listener::SaslPlaintext);
     println!("   bootstrap (SASL_PLAINTEXT): {bootstrap}");
-    let result = walkthrough(&kafka, &bootstrap, phase, args.message_size).await;
+    let mut report = Report::default();
+    let result = walkthrough(&kafka, &bootstrap, phase, args.message_size, &mut report).await;
     println!("== Cleaning up: stopping the cluster and removing its files");
     drop(kafka);
+    if let Some(path) = &args.json {
+        report.set("ok", json!(result.is_ok()));
+        let text = serde_json::to_string_pretty(&Value::Object(report.steps))?;
+        std::fs::write(path, text + "\n").with_context(|| format!("writing {}", path.display()))?;
+    }
     result
 }
 
@@ -140,6 +162,7 @@ async fn walkthrough(
     bootstrap: &str,
     phase: Duration,
     size: usize,
+    report: &mut Report,
 ) -> anyhow::Result<()> {
     let admin_creds = kafka.credentials().admin;
     let admin = Cluster::connect(
@@ -170,6 +193,7 @@ async fn walkthrough(
     for (app, arn) in &principals {
         println!("   {app:<14} principal User:{arn}");
     }
+    report.set("principals", json!(principals));
 
     // Data for the consumers to read in both phases.
     let (pc, _) = connect_iam(kafka, bootstrap, "producerapp-1", "demo-loader").await?;
@@ -198,6 +222,7 @@ async fn walkthrough(
     );
     rows.extend(run_apps(kafka, bootstrap, "before", phase, size, Duration::ZERO).await?);
     print_rows(&rows);
+    report.set("rows", rows_json(&rows));
 
     println!("== 4. Setting quotas on the (user principal, client-id) pairs, then describing them");
     // The brokers measure rates over 11 x 1 s windows: let them forget the unthrottled phase,
@@ -238,6 +263,17 @@ async fn walkthrough(
             .collect();
         println!("   {}: {}", ent.join(", "), vals.join(", "));
     }
+    report.set(
+        "described",
+        json!(state
+            .iter()
+            .map(|eq| json!({
+                "user": eq.entity.get(kquota_admin::EntityType::User).and_then(|n| n.as_wire()),
+                "client_id": eq.entity.get(kquota_admin::EntityType::ClientId).and_then(|n| n.as_wire()),
+                "values": eq.values.iter().map(|(k, v)| (k.name().to_string(), json!(v))).collect::<serde_json::Map<_, _>>(),
+            }))
+            .collect::<Vec<_>>()),
+    );
 
     println!(
         "== 5. Re-running the apps under their quotas ({}s; rates measured after a {}s warm-up)",
@@ -246,13 +282,14 @@ async fn walkthrough(
     );
     rows.extend(run_apps(kafka, bootstrap, "quota", 2 * phase, size, phase / 2).await?);
     print_rows(&rows);
+    report.set("rows", rows_json(&rows));
 
     println!("   The async producer, sending faster than its quota into a 32 KiB buffer:");
-    async_overflow(kafka, bootstrap).await?;
+    report.set("async_overflow", async_overflow(kafka, bootstrap).await?);
 
     println!("== 6. Which quota applies to whom (resolution over the 8 precedence levels)");
     let prod_arn = &principals["ProducerApp-1"];
-    let impostor = prod_arn.replace("producerapp-1-role-session", "someone-else-role-session");
+    let other_session = prod_arn.replace("producerapp-1-role-session", "someone-else-role-session");
     for (who, user, client) in [
         (
             "ProducerApp-1",
@@ -261,7 +298,7 @@ async fn walkthrough(
         ),
         (
             "same role, other session",
-            impostor.as_str(),
+            other_session.as_str(),
             "producerapp-1-client-id",
         ),
         (
@@ -286,6 +323,14 @@ async fn walkthrough(
     println!(
         "   and sets client.id 'producerapp-1-client-id' is measured in ProducerApp-1's bucket."
     );
+    report.set(
+        "impersonation",
+        impostor_run(kafka, bootstrap, prod_arn, &state, phase, size).await?,
+    );
+    report.set(
+        "identity_secret",
+        identity_from_secret(kafka, bootstrap, &state, phase).await?,
+    );
 
     println!("== 7. Removing the quotas; throttling stops");
     let removals: Vec<Alteration> = APPS
@@ -309,8 +354,109 @@ async fn walkthrough(
 
     println!("== Before / after");
     print_rows(&rows);
+    report.set("rows", rows_json(&rows));
+    report.set("quotas_left_after_removal", json!(left.len()));
     admin.close().await;
     Ok(())
+}
+
+fn rows_json(rows: &[Row]) -> Value {
+    json!(rows
+        .iter()
+        .map(|r| json!({
+            "app": r.app,
+            "phase": r.phase,
+            "quota": r.quota,
+            "bytes_per_sec_by_broker": r.rates.iter().map(|(b, v)| (b.to_string(), json!(v))).collect::<serde_json::Map<_, _>>(),
+            "throttle_time_avg": finite(r.avg),
+            "throttle_time_max": finite(r.max),
+            "records": r.records,
+        }))
+        .collect::<Vec<_>>())
+}
+
+/// JSON has no NaN (a metric before its first sample): `null`.
+fn finite(v: f64) -> Value {
+    if v.is_finite() {
+        json!(v)
+    } else {
+        Value::Null
+    }
+}
+
+/// Runs a producer that is *not* ProducerApp-1 (its own access keys) but that may assume the
+/// write role and picks ProducerApp-1's role session name and client-id: the broker sees the
+/// same principal, so it lands in ProducerApp-1's quota bucket.
+async fn impostor_run(
+    kafka: &KafkaCluster,
+    bootstrap: &str,
+    victim_arn: &str,
+    state: &[kquota_admin::EntityQuotas],
+    phase: Duration,
+    size: usize,
+) -> anyhow::Result<Value> {
+    // Keys of a caller who is not ProducerApp-1, as STS would issue them after AssumeRole.
+    let secret = "kquota-demo/impostor+SecretKey0000000000000";
+    let id = kafka
+        .register_iam_credentials("ASIAKQUOTAIMPOSTOR01", secret, None, victim_arn)
+        .map_err(|e| anyhow!("register the impostor's keys: {e}"))?;
+    let c = Credentials::new(id.access_key_id.clone(), secret.to_string(), None, None)
+        .map_err(|e| anyhow!("impostor credentials: {e}"))?;
+    let sasl = MskSigner::new(Arc::new(StaticCredentials::new(c)))
+        .with_region("us-east-1")
+        .sasl_config();
+    let cluster = Cluster::connect(
+        ClientConfig::new([bootstrap])
+            .client_id("producerapp-1-client-id")
+            .security(Security::SaslPlaintext(sasl)),
+    )
+    .await
+    .map_err(|e| anyhow!("the impostor cannot connect: {e}"))?;
+    let p = Producer::new(
+        cluster.clone(),
+        ProducerConfig {
+            linger: Duration::ZERO,
+            ..ProducerConfig::default()
+        },
+    )
+    .await?;
+    let m = p.metrics();
+    let stop = Instant::now() + phase;
+    let mut records = 0u64;
+    while Instant::now() < stop {
+        p.send_sync(ProducerRecord::new(TOPIC, vec![b'i'; size]))
+            .await?;
+        records += 1;
+    }
+    let s = m.snapshot();
+    p.close().await;
+    cluster.close().await;
+    let res = kquota_admin::resolve(state, victim_arn, "producerapp-1-client-id");
+    let level = res
+        .keys
+        .iter()
+        .find(|k| k.key == QuotaKey::ProducerByteRate)
+        .and_then(|k| k.source.as_ref())
+        .map(|s| s.level);
+    println!(
+        "   An impostor with its own keys ({}) authenticated as User:{victim_arn}",
+        id.access_key_id
+    );
+    println!(
+        "   with client.id producerapp-1-client-id: {records} records, produce-throttle-time-avg {:.1} ms, max {:.1} ms",
+        s.throttle_time_avg, s.throttle_time_max
+    );
+    println!("   -> it is throttled in ProducerApp-1's bucket (level {}). Hardening: deny sts:AssumeRole to", level.unwrap_or(0));
+    println!("      other callers, or give each app its own role; keep client-id and session name in a secret.");
+    Ok(json!({
+        "access_key_id": id.access_key_id,
+        "principal": victim_arn,
+        "client_id": "producerapp-1-client-id",
+        "records": records,
+        "throttle_time_avg": finite(s.throttle_time_avg),
+        "throttle_time_max": finite(s.throttle_time_max),
+        "resolved_level": level,
+    }))
 }
 
 fn entity(principal: &str, client_id: &str) -> Entity {
@@ -320,19 +466,17 @@ fn entity(principal: &str, client_id: &str) -> Entity {
 }
 
 async fn create_topic(admin: &Cluster) -> anyhow::Result<()> {
-    let req = CreateTopicsRequest::default()
-        .with_timeout_ms(30_000)
-        .with_topics(vec![CreatableTopic::default()
-            .with_name(TopicName(StrBytes::from_static_str(TOPIC)))
-            .with_num_partitions(3)
-            .with_replication_factor(3)]);
-    let r = admin
-        .send(Target::Controller, req)
+    let mut spec = TopicSpec::new(TOPIC, 3);
+    spec.replication_factor = 3;
+    for r in ops::create_topics(admin, &[spec])
         .await
-        .map_err(|e| anyhow!("create {TOPIC}: {e}"))?;
-    for t in &r.body.topics {
-        if t.error_code != 0 && t.error_code != 36 {
-            return Err(anyhow!("create {TOPIC}: broker error {}", t.error_code));
+        .map_err(|e| anyhow!("create {TOPIC}: {e}"))?
+    {
+        match r.error {
+            Some(e) if e.code_name != "TOPIC_ALREADY_EXISTS" => {
+                return Err(anyhow!("create {TOPIC}: {e}"))
+            }
+            _ => {}
         }
     }
     for _ in 0..100 {
@@ -347,50 +491,40 @@ async fn create_topic(admin: &Cluster) -> anyhow::Result<()> {
     Err(anyhow!("{TOPIC} has no leaders"))
 }
 
+/// The write role may describe and write Topic-B; each read role may describe and read it and
+/// read its own consumer group.
 async fn create_acls(admin: &Cluster, principals: &BTreeMap<&str, String>) -> anyhow::Result<()> {
-    // resource types: TOPIC=2, GROUP=3; operations: READ=3, WRITE=4, DESCRIBE=8;
-    // pattern LITERAL=3; permission ALLOW=3.
-    let acl = |rtype: i8, name: &str, principal: &str, op: i8| {
-        AclCreation::default()
-            .with_resource_type(rtype)
-            .with_resource_name(StrBytes::from_string(name.to_owned()))
-            .with_resource_pattern_type(3)
-            .with_principal(StrBytes::from_string(format!("User:{principal}")))
-            .with_host(StrBytes::from_static_str("*"))
-            .with_operation(op)
-            .with_permission_type(3)
-    };
-    let mut creations = Vec::new();
+    let mut acls = Vec::new();
     for app in &APPS {
-        let p = &principals[app.name];
-        creations.push(acl(2, TOPIC, p, 8));
+        let p = format!("User:{}", principals[app.name]);
+        acls.push(Acl::allow_topic(TOPIC, &p, Operation::Describe));
         match app.group {
-            None => creations.push(acl(2, TOPIC, p, 4)),
+            None => acls.push(Acl::allow_topic(TOPIC, &p, Operation::Write)),
             Some(g) => {
-                creations.push(acl(2, TOPIC, p, 3));
-                creations.push(acl(3, g, p, 3));
+                acls.push(Acl::allow_topic(TOPIC, &p, Operation::Read));
+                acls.push(Acl::allow(ResourceType::Group, g, &p, Operation::Read));
             }
         }
     }
-    // The loader writes as the producer role with another client-id.
-    let r = admin
-        .send(
-            Target::Any,
-            CreateAclsRequest::default().with_creations(creations),
-        )
+    for r in ops::create_acls(admin, &acls)
         .await
-        .map_err(|e| anyhow!("create ACLs: {e}"))?;
-    for res in &r.body.results {
-        if res.error_code != 0 {
-            return Err(anyhow!(
-                "create ACLs: broker error {} {:?}",
-                res.error_code,
-                res.error_message
-            ));
+        .map_err(|e| anyhow!("create ACLs: {e}"))?
+    {
+        if let Some(e) = r.error {
+            return Err(anyhow!("create ACL {}: {e}", r.name));
         }
     }
-    tokio::time::sleep(Duration::from_secs(1)).await;
-    Ok(())
+    // ACLs reach every broker through the metadata log: wait until they are listed.
+    for _ in 0..50 {
+        let listed = ops::list_acls(admin)
+            .await
+            .map_err(|e| anyhow!("list ACLs: {e}"))?;
+        if acls.iter().all(|a| listed.contains(a)) {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Err(anyhow!("the new ACLs were not listed within 5 s"))
 }
 
 /// Runs ProducerApp-1 (sync) and both consumers for `dur`, measuring after `warmup`.
@@ -490,7 +624,7 @@ async fn run_apps(
     Ok(rows)
 }
 
-async fn async_overflow(kafka: &KafkaCluster, bootstrap: &str) -> anyhow::Result<()> {
+async fn async_overflow(kafka: &KafkaCluster, bootstrap: &str) -> anyhow::Result<Value> {
     let (cluster, _) =
         connect_iam(kafka, bootstrap, "producerapp-1", "producerapp-1-client-id").await?;
     let cfg = ProducerConfig {
@@ -528,13 +662,20 @@ async fn async_overflow(kafka: &KafkaCluster, bootstrap: &str) -> anyhow::Result
     p.close().await;
     cluster.close().await;
     println!("   sent 200: {acked} acknowledged, {expired} expired, {refused} refused after blocking ({} accounted for)", acked + expired + refused);
-    if let Some(e) = first_refused {
+    if let Some(e) = &first_refused {
         println!("   e.g. refused: {e}");
     }
-    if let Some(e) = first_expired {
+    if let Some(e) = &first_expired {
         println!("   e.g. expired: {e}");
     }
-    Ok(())
+    Ok(json!({
+        "sent": 200,
+        "acknowledged": acked,
+        "expired": expired,
+        "refused": refused,
+        "first_expired": first_expired,
+        "first_refused": first_refused,
+    }))
 }
 
 fn print_rows(rows: &[Row]) {
@@ -568,4 +709,152 @@ fn print_rows(rows: &[Row]) {
             r.records
         );
     }
+}
+
+/// ConsumerApp-2 without its identity in flags: a Secrets Manager secret (in a local moto
+/// server) holds its client-id and role session name; kquota reads it with the caller's
+/// credentials, assumes the read role with that session name (moto's STS), and the broker
+/// puts the connection in ConsumerApp-2's quota bucket.
+#[cfg(feature = "aws-sdk")]
+async fn identity_from_secret(
+    kafka: &KafkaCluster,
+    bootstrap: &str,
+    state: &[kquota_admin::EntityQuotas],
+    phase: Duration,
+) -> anyhow::Result<Value> {
+    use kquota_iam::aws::AwsIam;
+    use kquota_iam::IamConfig;
+    const SECRET_ID: &str = "kquota-demo/consumerapp-2-identity";
+    println!("   The hardened setup: ConsumerApp-2's client-id and role session name come from a");
+    println!("   Secrets Manager secret ({SECRET_ID}, in a local moto server), not from flags:");
+    let moto = match tokio::task::spawn_blocking(kquota_testkit::MotoServer::try_start)
+        .await
+        .context("moto start task")?
+    {
+        Ok(m) => m,
+        Err(e) => {
+            println!("   (not shown: {e})");
+            return Ok(json!({ "skipped": e.to_string() }));
+        }
+    };
+    // The caller's own keys: moto accepts any.
+    let caller = || {
+        Credentials::new(
+            "AKIAKQUOTADEMOCALLER",
+            "kquota-demo/caller+SecretKey000000000000000",
+            None,
+            None,
+        )
+    };
+    let mut cfg = IamConfig::default();
+    cfg.region = Some("us-east-1".into());
+    cfg.endpoint_url = Some(moto.url().to_string());
+    let base = AwsIam::load(&cfg, Some(caller()?))
+        .await
+        .map_err(|e| anyhow!("{e}"))?;
+    aws_sdk_secretsmanager::Client::new(base.sdk_config())
+        .create_secret()
+        .name(SECRET_ID)
+        .secret_string(
+            json!({
+                "client_id": "consumerapp-2-client-id",
+                "role_session_name": "consumerapp-2-role-session",
+            })
+            .to_string(),
+        )
+        .send()
+        .await
+        .map_err(|e| anyhow!("create the identity secret in moto: {e}"))?;
+
+    cfg.assume_role_arn = Some("arn:aws:iam::111111111111:role/Topic-B-Read-Role".into());
+    cfg.identity_secret = Some(SECRET_ID.into());
+    let iam = AwsIam::load(&cfg, Some(caller()?))
+        .await
+        .map_err(|e| anyhow!("{e}"))?;
+    let who = iam.whoami().await.map_err(|e| anyhow!("{e}"))?;
+    let client_id = iam
+        .client_id()
+        .ok_or_else(|| anyhow!("the identity secret gave no client-id"))?
+        .to_string();
+    // MSK knows every STS session; the local validator learns this one.
+    let assumed = iam
+        .credentials_provider()
+        .credentials()
+        .await
+        .map_err(|e| anyhow!("{e}"))?;
+    kafka
+        .register_iam_credentials(
+            assumed.access_key_id(),
+            assumed.secret_access_key(),
+            assumed.session_token(),
+            who.principal(),
+        )
+        .map_err(|e| anyhow!("register the assumed-role keys: {e}"))?;
+    println!("   principal User:{}", who.principal());
+    println!("   client-id {client_id}");
+
+    let cluster = Cluster::connect(
+        ClientConfig::new([bootstrap])
+            .client_id(client_id.clone())
+            .security(Security::SaslPlaintext(iam.signer().sasl_config())),
+    )
+    .await
+    .map_err(|e| anyhow!("connect with the identity from the secret: {e}"))?;
+    let mut c = Consumer::new(
+        cluster.clone(),
+        ConsumerConfig {
+            group_id: Some("ConsumerApp-2-group".into()),
+            session_timeout: Duration::from_secs(10),
+            heartbeat_interval: Duration::from_secs(1),
+            rebalance_timeout: Duration::from_secs(20),
+            ..ConsumerConfig::default()
+        },
+    );
+    c.subscribe(vec![TOPIC.to_owned()]).await?;
+    let m = c.metrics();
+    let stop = Instant::now() + phase;
+    let mut records = 0u64;
+    while Instant::now() < stop {
+        records += c.poll(Duration::from_millis(200)).await?.len() as u64;
+    }
+    let s = m.snapshot();
+    c.close().await;
+    cluster.close().await;
+    drop(moto);
+    let res = kquota_admin::resolve(state, who.principal(), &client_id);
+    let quota = res
+        .keys
+        .iter()
+        .find(|k| k.key == QuotaKey::ConsumerByteRate)
+        .and_then(|k| k.value.zip(k.source.as_ref().map(|s| s.level)));
+    println!(
+        "   {records} records, fetch-throttle-time-avg {:.1} ms, max {:.1} ms; quota {}",
+        s.throttle_time_avg,
+        s.throttle_time_max,
+        quota.map_or("none".to_string(), |(v, l)| format!(
+            "consumer_byte_rate={v} (level {l})"
+        ))
+    );
+    Ok(json!({
+        "secret_id": SECRET_ID,
+        "principal": who.principal(),
+        "client_id": client_id,
+        "records": records,
+        "throttle_time_avg": finite(s.throttle_time_avg),
+        "throttle_time_max": finite(s.throttle_time_max),
+        "consumer_byte_rate": quota.map(|q| q.0),
+        "resolved_level": quota.map(|q| q.1),
+    }))
+}
+
+/// Without the AWS SDK there is no Secrets Manager client: say so.
+#[cfg(not(feature = "aws-sdk"))]
+async fn identity_from_secret(
+    _kafka: &KafkaCluster,
+    _bootstrap: &str,
+    _state: &[kquota_admin::EntityQuotas],
+    _phase: Duration,
+) -> anyhow::Result<Value> {
+    println!("   (identity secrets need the aws-sdk feature, which this build lacks)");
+    Ok(json!({ "skipped": "built without the aws-sdk feature" }))
 }

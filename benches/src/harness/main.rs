@@ -6,6 +6,7 @@
 //! `kafka-configs.sh` (kafka.admin.ConfigCommand, same Kafka release, stock JVM flags of
 //! kafka-run-class.sh) and franz-go; start-up (time to first byte on the wire); produce and
 //! consume throughput against the Java perf tools, librdkafka (kcat) and franz-go; binary sizes;
+//! kquota-net's request round trip (`kquota-bench-rtt`, broker vs. an in-process echo server);
 //! and the criterion micro-benchmarks. It writes benches/RESULTS.md.
 //!
 //! Wall time is measured here (spawn to `wait4`); peak RSS is `ru_maxrss` from `wait4(2)`.
@@ -13,6 +14,8 @@
 
 mod proc;
 mod report;
+#[path = "../rtt/report.rs"]
+mod rtt_report;
 mod stats;
 
 use std::collections::BTreeMap;
@@ -70,6 +73,12 @@ struct Args {
     /// krafka peer (benches/krafka-peer).
     #[arg(long)]
     krafka_peer: Option<PathBuf>,
+    /// kquota-bench-rtt (benches/src/rtt): kquota-net's request round trip.
+    #[arg(long)]
+    rtt: Option<PathBuf>,
+    /// Run kquota-bench-rtt with `--quick` (fewer iterations).
+    #[arg(long)]
+    rtt_quick: bool,
     /// Runs per quota-call and start-up measurement.
     #[arg(long, default_value_t = 5)]
     runs: usize,
@@ -479,6 +488,15 @@ fn real_main(a: Args) -> Result<()> {
         ),
     };
 
+    // ---- request round trip (kquota-net) ---------------------------------------------------
+    let rtt = a.rtt.as_deref().map(|bin| {
+        eprintln!("request round trip (kquota-bench-rtt)");
+        request_round_trip(bin, &a, b)
+    });
+    if let Some(Err(e)) = &rtt {
+        eprintln!("  kquota-bench-rtt failed: {e}");
+    }
+
     // ---- produce / consume ----------------------------------------------------------------
     let (produce, consume) = if a.skip_throughput {
         notes.push("Produce/consume throughput was skipped (--skip-throughput).".into());
@@ -508,6 +526,7 @@ fn real_main(a: Args) -> Result<()> {
         &quota,
         &ttfb,
         &version,
+        rtt.as_ref(),
         &produce,
         &consume,
         &sizes,
@@ -601,6 +620,23 @@ fn startup_ttfb(a: &Args, broker: &Broker) -> Result<Scenario> {
             .into(),
         series,
     })
+}
+
+/// Runs kquota-bench-rtt against the broker and reads its JSON report.
+fn request_round_trip(
+    bin: &Path,
+    a: &Args,
+    bootstrap: &str,
+) -> std::result::Result<rtt_report::RttReport, String> {
+    let mut c = Command::new(bin);
+    c.args(["--bootstrap", bootstrap]);
+    if a.rtt_quick {
+        c.arg("--quick");
+    }
+    let o = run(&mut c, &a.work, Output::Capture, Duration::from_secs(1800))
+        .and_then(|o| o.check("kquota-bench-rtt").map(|_| o))
+        .map_err(|e| format!("{e:#}"))?;
+    rtt_report::parse(&o.stdout)
 }
 
 /// The Kafka release in a classpath: `kafka-clients-4.1.1.jar` or a `kafka-4.1.1/libs` folder.
@@ -1318,6 +1354,7 @@ fn write_report(
     quota: &[&Scenario],
     ttfb: &Scenario,
     version: &Scenario,
+    rtt: Option<&Result<rtt_report::RttReport, String>>,
     produce: &[TputCase],
     consume: &[TputCase],
     sizes: &[SizeRow],
@@ -1498,6 +1535,42 @@ fn write_report(
     ttfb.render(md);
     version.render(md);
 
+    match rtt {
+        Some(Ok(r)) => rtt_report::render(
+            r,
+            &format!(
+                "Apache Kafka {} (kquota-testkit, the broker of this run)",
+                broker.kafka_version
+            ),
+            &[format!(
+                "kquota-bench-rtt built with `cargo build --release -p kquota-benches --bin \
+                 kquota-bench-rtt` (the release profile of the kquota binary: opt-level=z, \
+                 lto, codegen-units=1){}",
+                if a.rtt_quick {
+                    "; run with --quick"
+                } else {
+                    ""
+                }
+            )],
+            md,
+        ),
+        Some(Err(e)) => {
+            let _ = writeln!(
+                md,
+                "## {}\n\nNot measured: {}\n",
+                rtt_report::TITLE,
+                report::md_escape(e)
+            );
+        }
+        None => {
+            let _ = writeln!(
+                md,
+                "## {}\n\nNot measured in this run (no --rtt).\n",
+                rtt_report::TITLE
+            );
+        }
+    }
+
     let _ = writeln!(md, "## Produce and consume\n");
     if produce.is_empty() {
         let _ = writeln!(md, "Not measured (see notes).\n");
@@ -1585,6 +1658,53 @@ mod tests {
         assert_eq!(parse_kv_rate(k).unwrap(), (200000.0, 19.073));
         assert!(parse_kv_rate("franz-peer: boom").is_err());
         assert!(parse_producer_perf("").is_err());
+    }
+
+    #[test]
+    fn runs_the_rtt_bench_and_reads_its_report() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = std::env::temp_dir().join(format!("kq-rtt-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let json = r#"{"schema":1,"broker":"127.0.0.1:1","settings":{"latency_requests":5,
+            "warmup_requests":1,"broker_warmup_requests":2,"throughput_requests":10,"rounds":1,
+            "in_flight":[1],"client":"c","echo":"e"},"apis":[{"api":"Metadata","version":13,
+            "request":"topics: []","request_bytes":35,"response_bytes":65,"latency":[{"path":
+            "echo_raw","samples":5,"p50_us":20.0,"p99_us":30.0,"mean_us":21.0,"min_us":19.0,
+            "max_us":30.0}],"throughput":[{"path":"echo_raw","in_flight":1,
+            "requests_per_s":[50000.0]}]}],"throttled_responses":0,
+            "load_average":["0.1 0.1 0.1","0.2 0.2 0.2"]}"#;
+        let script = dir.join("fake-rtt");
+        std::fs::write(
+            &script,
+            format!(
+                "#!/bin/sh\n[ \"$*\" = \"--bootstrap 127.0.0.1:1 --quick\" ] || \
+                 {{ echo \"error: bad args $*\" >&2; exit 3; }}\ncat <<'EOF'\n{json}\nEOF\n"
+            ),
+        )
+        .unwrap();
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+        let args = |extra: &[&str]| {
+            let mut v = vec![
+                "h",
+                "--kquota",
+                "k",
+                "--testkit",
+                "t",
+                "--out",
+                "o",
+                "--work",
+            ];
+            v.push(dir.to_str().unwrap());
+            v.extend_from_slice(extra);
+            Args::parse_from(v)
+        };
+        let r = request_round_trip(&script, &args(&["--rtt-quick"]), "127.0.0.1:1").unwrap();
+        assert_eq!(r.apis[0].name(), "Metadata v13");
+        assert_eq!(r.apis[0].latency[0].p50_us, 20.0);
+        // Without --rtt-quick the fake refuses: the error carries its exit code and message.
+        let e = request_round_trip(&script, &args(&[]), "127.0.0.1:1").unwrap_err();
+        let _ = std::fs::remove_dir_all(&dir);
+        assert!(e.contains("exit 3") && e.contains("bad args"), "{e}");
     }
 
     #[test]

@@ -195,25 +195,8 @@ async fn walkthrough(
     }
     report.set("principals", json!(principals));
 
-    // Data for the consumers to read in both phases.
-    let (pc, _) = connect_iam(kafka, bootstrap, "producerapp-1", "demo-loader").await?;
-    // One record per batch: a fetch returns at least one whole batch, so small batches keep
-    // the throttled consumers' rates smooth.
-    let loader = Producer::new(
-        pc.clone(),
-        ProducerConfig {
-            linger: Duration::ZERO,
-            ..ProducerConfig::default()
-        },
-    )
-    .await?;
-    for i in 0..600u32 {
-        loader
-            .send_sync(ProducerRecord::new(TOPIC, vec![b'd'; 1000]).with_key(i.to_string()))
-            .await?;
-    }
-    loader.close().await;
-    pc.close().await;
+    // Data for the consumers to read.
+    load_backlog(kafka, bootstrap, 600).await?;
 
     let mut rows = Vec::new();
     println!(
@@ -280,6 +263,14 @@ async fn walkthrough(
         2 * phase.as_secs(),
         phase.as_secs() / 2
     );
+    // A backlog bigger than ConsumerApp-1's quota allows in the phase, so that the consumers
+    // are limited by their quotas, not by what the (throttled) producer writes meanwhile.
+    load_backlog(
+        kafka,
+        bootstrap,
+        (5120 * 3 * 2 * phase.as_secs() / 1000) as u32 + 100,
+    )
+    .await?;
     rows.extend(run_apps(kafka, bootstrap, "quota", 2 * phase, size, phase / 2).await?);
     print_rows(&rows);
     report.set("rows", rows_json(&rows));
@@ -457,6 +448,30 @@ async fn impostor_run(
         "throttle_time_max": finite(s.throttle_time_max),
         "resolved_level": level,
     }))
+}
+
+/// Writes `n` records of 1000 bytes to Topic-B as the write role with a client-id that has no
+/// quota, one record per batch: a fetch returns at least one whole batch, so small batches keep
+/// the throttled consumers' rates smooth.
+async fn load_backlog(kafka: &KafkaCluster, bootstrap: &str, n: u32) -> anyhow::Result<()> {
+    let (pc, _) = connect_iam(kafka, bootstrap, "producerapp-1", "demo-loader").await?;
+    let loader = Producer::new(
+        pc.clone(),
+        ProducerConfig {
+            linger: Duration::ZERO,
+            ..ProducerConfig::default()
+        },
+    )
+    .await?;
+    // Sync sends: each record is its own batch.
+    for i in 0..n {
+        loader
+            .send_sync(ProducerRecord::new(TOPIC, vec![b'd'; 1000]).with_key(i.to_string()))
+            .await?;
+    }
+    loader.close().await;
+    pc.close().await;
+    Ok(())
 }
 
 fn entity(principal: &str, client_id: &str) -> Entity {

@@ -9,9 +9,7 @@ use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
 use kafka_protocol::protocol::StrBytes;
-use kafka_protocol::records::{
-    Compression, Record, RecordBatchEncoder, RecordEncodeOptions, TimestampType,
-};
+use kafka_protocol::records::{Compression, Record, TimestampType};
 use tokio::sync::oneshot;
 
 use crate::buffer::Reservation;
@@ -128,11 +126,12 @@ impl Batch {
                 producer_epoch,
                 timestamp_type: TimestampType::Creation,
                 offset: i as i64,
-                sequence: if base_seq >= 0 {
-                    base_seq.wrapping_add(i as i32) & i32::MAX
-                } else {
-                    -1
-                },
+                // Only the first record's sequence is on the wire (the batch's base sequence;
+                // -1 without idempotence). kafka-protocol starts a new batch whenever
+                // offset - sequence changes, so every record gets base + i as a plain wrapping
+                // i32: one batch per partition, as the broker requires (else INVALID_RECORD).
+                // The broker applies Kafka's wrap at i32::MAX to the sequences itself.
+                sequence: base_seq.wrapping_add(i as i32),
                 timestamp: p.timestamp,
                 key: p.record.key.clone(),
                 value: p.record.value.clone(),
@@ -145,17 +144,11 @@ impl Batch {
             })
             .collect();
         let mut buf = BytesMut::with_capacity(self.bytes);
-        RecordBatchEncoder::encode(
-            &mut buf,
-            &records,
-            &RecordEncodeOptions {
-                version: 2,
-                compression,
-            },
-        )
-        .map_err(|e| ClientError::Codec {
-            context: format!("encoding a batch for {}", self.tp),
-            message: e.to_string(),
+        kquota_net::records::encode_batch(&mut buf, &records, compression).map_err(|e| {
+            ClientError::Codec {
+                context: format!("encoding a batch for {}", self.tp),
+                message: e.to_string(),
+            }
         })?;
         Ok(buf.freeze())
     }
@@ -464,5 +457,33 @@ mod tests {
         seq.assign(&mut b4);
         assert_eq!(b4.base_sequence, Some(i32::MAX));
         assert_eq!(seq.next[&tp], 1);
+    }
+
+    #[test]
+    fn a_batch_encodes_as_one_record_batch_with_every_codec() {
+        // Without idempotence (no base sequence), with it, and across the i32::MAX sequence
+        // wrap, n records are one v2 batch: the broker takes exactly one batch per partition in
+        // a Produce request (more is INVALID_RECORD).
+        for base in [None, Some(9), Some(i32::MAX - 1)] {
+            for c in [Compression::None, Compression::Lz4, Compression::Zstd] {
+                let mut b = Batch::new(TopicPartition::new("T", 0), Instant::now());
+                for _ in 0..5 {
+                    b.records.push(rec(100).0);
+                }
+                if let Some(seq) = base {
+                    b.producer = Some((1000, 0));
+                    b.base_sequence = Some(seq);
+                }
+                let bytes = b.encode(c).unwrap();
+                let info = kafka_protocol::records::RecordBatchDecoder::decode_batch_info(
+                    &mut bytes.clone(),
+                )
+                .unwrap();
+                assert_eq!(info.len(), 1, "{base:?} {c:?}");
+                assert_eq!(info[0].record_count, 5);
+                assert_eq!(info[0].compression, c);
+                assert_eq!(info[0].base_sequence, base.unwrap_or(-1));
+            }
+        }
     }
 }

@@ -1,8 +1,10 @@
 //! Compression codec selection for produced record batches.
 //!
-//! none, gzip and snappy are pure Rust inside `kafka-protocol`. lz4 and zstd would pull C
-//! libraries through kafka-protocol's own features, so they are refused with a clear error in
-//! this build (see the crate docs).
+//! Every Kafka codec is available and pure Rust: none, gzip and snappy are kafka-protocol's
+//! encoders; lz4 (the Java client's frame settings: 64 KiB independent blocks, no checksums) and
+//! zstd (ruzstd's fastest level, about zstd level 1) are compressed by
+//! [`kquota_net::records::encode_batch`]. Fetched batches of every codec are decompressed with a
+//! per-batch size cap by [`kquota_net::records::decode_batches`].
 
 use std::str::FromStr;
 
@@ -28,9 +30,10 @@ pub enum CompressionType {
     Gzip,
     /// snappy (xerial framing, as the Java client).
     Snappy,
-    /// lz4 (not available in this build).
+    /// lz4 (LZ4 frame format, as the Java client writes it).
     Lz4,
-    /// zstd (not available in this build).
+    /// zstd (needs Produce v7+, i.e. Kafka 2.1+; an older broker answers
+    /// UNSUPPORTED_COMPRESSION_TYPE, error 76, which the producer reports per record).
     Zstd,
 }
 
@@ -38,16 +41,21 @@ impl CompressionType {
     /// All names accepted by [`FromStr`].
     pub const NAMES: [&'static str; 5] = ["none", "gzip", "snappy", "lz4", "zstd"];
 
-    /// The kafka-protocol codec, or an error when this build cannot encode it.
-    pub fn codec(self) -> Result<Codec, ClientError> {
+    /// The kafka-protocol codec, the batch attribute [`kquota_net::records::encode_batch`]
+    /// compresses with.
+    ///
+    /// ```
+    /// use kafka_protocol::records::Compression;
+    /// use kquota_client::compression::CompressionType;
+    /// assert_eq!(CompressionType::Zstd.codec(), Compression::Zstd);
+    /// ```
+    pub fn codec(self) -> Codec {
         match self {
-            CompressionType::None => Ok(Codec::None),
-            CompressionType::Gzip => Ok(Codec::Gzip),
-            CompressionType::Snappy => Ok(Codec::Snappy),
-            CompressionType::Lz4 | CompressionType::Zstd => Err(ClientError::Config(format!(
-                "compression '{}' is not available in this build (supported: none, gzip, snappy)",
-                self.name()
-            ))),
+            CompressionType::None => Codec::None,
+            CompressionType::Gzip => Codec::Gzip,
+            CompressionType::Snappy => Codec::Snappy,
+            CompressionType::Lz4 => Codec::Lz4,
+            CompressionType::Zstd => Codec::Zstd,
         }
     }
 
@@ -90,9 +98,7 @@ impl std::fmt::Display for CompressionType {
 mod tests {
     use super::*;
     use bytes::{Bytes, BytesMut};
-    use kafka_protocol::records::{
-        Record, RecordBatchDecoder, RecordBatchEncoder, RecordEncodeOptions, TimestampType,
-    };
+    use kafka_protocol::records::{Record, TimestampType};
 
     #[test]
     fn names_round_trip_and_unknown_is_clear() {
@@ -101,20 +107,16 @@ mod tests {
         }
         let e = "lzma".parse::<CompressionType>().unwrap_err().to_string();
         assert!(e.contains("unknown compression type 'lzma'"), "{e}");
-        assert!(CompressionType::Zstd
-            .codec()
-            .unwrap_err()
-            .to_string()
-            .contains("not available"));
+        assert_eq!(
+            "ZSTD".parse::<CompressionType>().unwrap(),
+            CompressionType::Zstd
+        );
     }
 
     #[test]
-    fn supported_codecs_round_trip_a_batch() {
-        for c in [
-            CompressionType::None,
-            CompressionType::Gzip,
-            CompressionType::Snappy,
-        ] {
+    fn every_codec_round_trips_a_batch() {
+        for n in CompressionType::NAMES {
+            let c: CompressionType = n.parse().unwrap();
             let rec = Record {
                 transactional: false,
                 control: false,
@@ -131,21 +133,24 @@ mod tests {
                 headers: Default::default(),
             };
             let mut buf = BytesMut::new();
-            RecordBatchEncoder::encode(
-                &mut buf,
-                [&rec],
-                &RecordEncodeOptions {
-                    version: 2,
-                    compression: c.codec().unwrap(),
-                },
-            )
-            .unwrap();
+            kquota_net::records::encode_batch(&mut buf, [&rec], c.codec()).unwrap();
             if c != CompressionType::None {
                 assert!(buf.len() < 200, "{c} did not compress: {}", buf.len());
             }
-            let mut b = buf.freeze();
-            let set = RecordBatchDecoder::decode(&mut b).unwrap();
-            assert_eq!(set.records[0].value, rec.value);
+            let (sets, _) = kquota_net::records::decode_batches(buf.freeze()).unwrap();
+            assert_eq!(sets[0].compression, c.codec());
+            assert_eq!(sets[0].records[0].value, rec.value);
         }
+    }
+
+    #[test]
+    fn unsupported_compression_from_the_broker_is_named() {
+        // What a pre-2.1 broker (or a Produce request below v7) answers to a zstd batch.
+        let e = ClientError::broker("produce to t-0 on broker 1", 76, None).to_string();
+        assert!(
+            e.contains("76") && e.contains("UnsupportedCompressionType"),
+            "{e}"
+        );
+        assert!(!ClientError::broker("x", 76, None).is_retriable());
     }
 }

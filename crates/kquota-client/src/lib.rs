@@ -4,10 +4,11 @@
 //! - [`metrics`]: `produce-throttle-time-avg/max` and `fetch-throttle-time-avg/max` with the Java
 //!   client's sampled-window definitions, plus per-broker throttle, bytes/s and throttle waits.
 //! - [`buffer`]: the async producer's bounded byte buffer with a max-block time.
-//! - [`compression`]: compression codec selection.
+//! - [`compression`]: compression codec selection: none, gzip, snappy, lz4 and zstd.
 //!
-//! lz4 and zstd: kafka-protocol only offers them through C libraries (lz4-sys, zstd-sys); this
-//! crate stays pure Rust and refuses them with a clear error.
+//! Every codec is pure Rust: kafka-protocol's lz4/zstd features would link C libraries (lz4-sys,
+//! zstd-sys), so lz4 (`lz4_flex`) and zstd (`ruzstd`) go through kafka-protocol's
+//! custom-compression hooks in [`kquota_net::records`].
 #![deny(rust_2018_idioms, unsafe_code)]
 #![warn(missing_docs, missing_debug_implementations)]
 

@@ -134,7 +134,6 @@ impl ProducerConfig {
                 "idempotence requires acks=all (set acks=all or disable idempotence)".into(),
             ));
         }
-        self.compression.codec()?;
         if self.batch_size == 0 || self.buffer_memory == 0 || self.max_request_size == 0 {
             return Err(ClientError::Config(
                 "batch size, buffer memory and max request size must be > 0".into(),
@@ -577,13 +576,7 @@ async fn sender_loop(shared: Arc<Shared>) {
 async fn send_batches(shared: Arc<Shared>, leader: i32, batches: Vec<Batch>) {
     let config = &shared.config;
     let md = shared.cluster.metadata().await.ok();
-    let codec = match config.compression.codec() {
-        Ok(c) => c,
-        Err(e) => {
-            finish(&shared, batches, |b| Outcome::Fail(b, e.clone()));
-            return;
-        }
-    };
+    let codec = config.compression.codec();
     let mut topics: BTreeMap<String, Vec<PartitionProduceData>> = BTreeMap::new();
     let mut records = 0u64;
     let mut ok_batches = Vec::with_capacity(batches.len());

@@ -156,3 +156,264 @@ async fn bad_input_gives_clear_errors() {
     let e = c.assign(vec![common::tp("pc-acks", 7)]).await.unwrap_err();
     assert!(e.to_string().contains("partition 7 does not exist"), "{e}");
 }
+
+// ---- lz4 and zstd, ours and the Java client's ----
+
+/// Every batch stored in `topic` partition 0, as raw Fetch bytes (from offset 0, up to 8 MiB).
+async fn raw_partition0(cluster: &kquota_net::Cluster, topic: &str) -> bytes::Bytes {
+    use kafka_protocol::messages::fetch_request::{FetchPartition, FetchTopic};
+    use kafka_protocol::messages::{BrokerId, FetchRequest, TopicName};
+    use kafka_protocol::protocol::StrBytes;
+    let md = cluster
+        .refresh_metadata(Some(&[topic.to_owned()]))
+        .await
+        .unwrap();
+    let leader = md.leader(topic, 0).expect("leader");
+    let id = md.topics[topic].topic_id;
+    let req = FetchRequest::default()
+        .with_replica_id(BrokerId(-1))
+        .with_max_wait_ms(100)
+        .with_min_bytes(1)
+        .with_max_bytes(8 << 20)
+        .with_session_epoch(-1)
+        .with_topics(vec![FetchTopic::default()
+            .with_topic(TopicName(StrBytes::from_string(topic.to_owned())))
+            .with_topic_id(id)
+            .with_partitions(vec![FetchPartition::default()
+                .with_partition(0)
+                .with_fetch_offset(0)
+                .with_partition_max_bytes(8 << 20)])]);
+    let resp = cluster
+        .send(kquota_net::Target::Broker(leader), req)
+        .await
+        .unwrap();
+    let p = &resp.body.responses[0].partitions[0];
+    assert_eq!(p.error_code, 0, "fetch {topic}");
+    p.records.clone().unwrap_or_default()
+}
+
+/// The codec of every batch in `raw` (asserting there is at least one).
+fn codecs_of(raw: bytes::Bytes) -> Vec<kafka_protocol::records::Compression> {
+    let (sets, truncated) = kquota_net::records::decode_batches(raw).unwrap();
+    assert!(!truncated && !sets.is_empty());
+    sets.iter().map(|s| s.compression).collect()
+}
+
+fn codec(name: &str) -> kafka_protocol::records::Compression {
+    name.parse::<kquota_client::compression::CompressionType>()
+        .unwrap()
+        .codec()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lz4_and_zstd_batches_are_accepted_stored_and_read_back() {
+    let cluster = common::connect(&bootstrap(), "pc-lz4-zstd").await;
+    for comp in ["lz4", "zstd"] {
+        let topic = format!("pc-codec-{comp}");
+        common::create_topic(&cluster, &topic, 1, 1).await;
+        let cfg = ProducerConfig {
+            compression: comp.parse().unwrap(),
+            batch_size: 256 * 1024,
+            linger: Duration::from_millis(20),
+            ..ProducerConfig::default()
+        };
+        let p = Producer::new(cluster.clone(), cfg).await.unwrap();
+        let mut sent = Vec::new();
+        let mut futs = Vec::new();
+        for i in 0..400 {
+            // Mostly small values, some 100 KB ones (several 64 KiB LZ4 blocks per batch).
+            let v = if i % 97 == 0 {
+                format!("{comp}-{i}-{}", "abcdefghij".repeat(10_000))
+            } else {
+                format!("{comp}-{i}")
+            };
+            futs.push(
+                p.send(ProducerRecord::new(topic.clone(), v.clone()).with_key(format!("k{i}")))
+                    .await
+                    .unwrap(),
+            );
+            sent.push(v);
+        }
+        for f in futs {
+            assert!(f.await.unwrap().offset >= 0);
+        }
+        p.close().await;
+        // The broker (compression.type=producer) validated and kept our batches as they are.
+        let codecs = codecs_of(raw_partition0(&cluster, &topic).await);
+        assert!(
+            codecs.iter().all(|c| *c == codec(comp)),
+            "{comp}: {codecs:?}"
+        );
+        let got =
+            common::read_all(cluster.clone(), &topic, sent.len(), Duration::from_secs(30)).await;
+        let values: Vec<String> = got
+            .iter()
+            .map(|r| String::from_utf8(r.value.clone().unwrap().to_vec()).unwrap())
+            .collect();
+        assert_eq!(
+            values, sent,
+            "{comp}: values in order, none lost or doubled"
+        );
+        assert_eq!(got[1].key.as_deref(), Some(&b"k1"[..]));
+    }
+}
+
+/// Kafka's console producer (kafka-clients 4.1.1's Java producer) writes lz4 and zstd batches;
+/// our consumer reads them. With `KQUOTA_WRITE_GOLDEN=1` the fetched bytes are saved as the
+/// golden files of kquota-net's unit tests (testdata/records/java-*.bin).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn java_producer_lz4_and_zstd_batches_are_read_by_our_consumer() {
+    use std::io::Write;
+    let cluster = common::connect(&bootstrap(), "pc-java-in").await;
+    for comp in ["lz4", "zstd"] {
+        let topic = format!("pc-java-{comp}");
+        common::create_topic(&cluster, &topic, 1, 1).await;
+        let lines: Vec<String> = (0..200).map(|i| format!("java-{comp}-{i}")).collect();
+        let mut child = kquota_testkit::shared()
+            .kafka_tool("org.apache.kafka.tools.ConsoleProducer")
+            .args(["--bootstrap-server", &bootstrap(), "--topic", &topic])
+            .args(["--compression-codec", comp])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("start ConsoleProducer");
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(format!("{}\n", lines.join("\n")).as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "ConsoleProducer {comp}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let raw = raw_partition0(&cluster, &topic).await;
+        let codecs = codecs_of(raw.clone());
+        assert!(
+            codecs.iter().all(|c| *c == codec(comp)),
+            "{comp}: {codecs:?}"
+        );
+        if std::env::var_os("KQUOTA_WRITE_GOLDEN").is_some() {
+            let dir =
+                std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/records");
+            std::fs::create_dir_all(&dir).unwrap();
+            std::fs::write(dir.join(format!("java-{comp}.bin")), &raw).unwrap();
+        }
+        let got = common::read_all(
+            cluster.clone(),
+            &topic,
+            lines.len(),
+            Duration::from_secs(30),
+        )
+        .await;
+        let values: Vec<String> = got
+            .iter()
+            .map(|r| String::from_utf8(r.value.clone().unwrap().to_vec()).unwrap())
+            .collect();
+        assert_eq!(values, lines, "{comp}");
+    }
+}
+
+/// Records we produce with lz4 and zstd are read by Kafka's Java console consumer.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn java_console_consumer_reads_our_lz4_and_zstd_records() {
+    let cluster = common::connect(&bootstrap(), "pc-java-out").await;
+    for comp in ["lz4", "zstd"] {
+        let topic = format!("pc-ours-{comp}");
+        common::create_topic(&cluster, &topic, 1, 1).await;
+        let cfg = ProducerConfig {
+            compression: comp.parse().unwrap(),
+            linger: Duration::from_millis(20),
+            ..ProducerConfig::default()
+        };
+        let p = Producer::new(cluster.clone(), cfg).await.unwrap();
+        let mut sent = Vec::new();
+        let mut futs = Vec::new();
+        for i in 0..150 {
+            // One value past 64 KiB, so the Java reader meets a multi-block LZ4 frame.
+            let v = if i == 75 {
+                format!("ours-{comp}-{i}-{}", "0123456789".repeat(8_000))
+            } else {
+                format!("ours-{comp}-{i}")
+            };
+            futs.push(
+                p.send(ProducerRecord::new(topic.clone(), v.clone()))
+                    .await
+                    .unwrap(),
+            );
+            sent.push(v);
+        }
+        for f in futs {
+            f.await.unwrap();
+        }
+        p.close().await;
+        let codecs = codecs_of(raw_partition0(&cluster, &topic).await);
+        assert!(
+            codecs.iter().all(|c| *c == codec(comp)),
+            "{comp}: {codecs:?}"
+        );
+        let out = kquota_testkit::shared()
+            .kafka_tool("org.apache.kafka.tools.consumer.ConsoleConsumer")
+            .args(["--bootstrap-server", &bootstrap(), "--topic", &topic])
+            .args([
+                "--from-beginning",
+                "--max-messages",
+                &sent.len().to_string(),
+            ])
+            .args(["--timeout-ms", "60000"])
+            .output()
+            .expect("run ConsoleConsumer");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let read: Vec<&str> = stdout.lines().collect();
+        assert_eq!(
+            read,
+            sent.iter().map(String::as_str).collect::<Vec<_>>(),
+            "{comp}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(out.status.success());
+    }
+}
+
+/// acks=1 (no idempotence) with lz4/zstd: many records per batch, still one batch per partition
+/// in each Produce request (the broker refuses more), all acknowledged and read back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn non_idempotent_compressed_batches_hold_many_records() {
+    let cluster = common::connect(&bootstrap(), "pc-acks1-codec").await;
+    for comp in ["lz4", "zstd", "none"] {
+        let topic = format!("pc-acks1-{comp}");
+        common::create_topic(&cluster, &topic, 1, 1).await;
+        let cfg = ProducerConfig {
+            acks: Acks::Leader,
+            compression: comp.parse().unwrap(),
+            linger: Duration::from_millis(50),
+            ..ProducerConfig::default()
+        };
+        let p = Producer::new(cluster.clone(), cfg).await.unwrap();
+        assert!(p.producer_id().is_none());
+        let mut futs = Vec::new();
+        for i in 0..100 {
+            futs.push(
+                p.send(ProducerRecord::new(topic.clone(), format!("{comp}-{i}")))
+                    .await
+                    .unwrap(),
+            );
+        }
+        for f in futs {
+            f.await.unwrap();
+        }
+        p.close().await;
+        let (sets, _) =
+            kquota_net::records::decode_batches(raw_partition0(&cluster, &topic).await).unwrap();
+        assert!(
+            sets.len() < 50,
+            "{comp}: {} batches for 100 records",
+            sets.len()
+        );
+        let got = common::read_all(cluster.clone(), &topic, 100, Duration::from_secs(30)).await;
+        assert_eq!(got.len(), 100, "{comp}");
+    }
+}

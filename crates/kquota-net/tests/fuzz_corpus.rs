@@ -156,6 +156,36 @@ fn generate() -> Vec<(String, Vec<u8>)> {
     let mut bad = batches.to_vec();
     bad[70] ^= 0x55;
     out.push(("records/bad-crc".into(), bad));
+    // lz4 and zstd batches (kquota's encoder), and their bare records sections for `decompress`.
+    for (name, c, byte) in [
+        ("lz4", Compression::Lz4, 3u8),
+        ("zstd", Compression::Zstd, 4),
+    ] {
+        let mut b = BytesMut::new();
+        let recs: Vec<Record> = (0..3)
+            .map(|i| Record {
+                sequence: i as i32 - 1,
+                ..record(i)
+            })
+            .collect();
+        kquota_net::records::encode_batch(&mut b, &recs, c).unwrap();
+        out.push((format!("records/{name}-batch"), b.to_vec()));
+        out.push((
+            format!("decompress/{name}"),
+            [&[byte][..], &b[61..]].concat(),
+        ));
+    }
+    // A zstd frame header claiming a 2 TiB window, and an LZ4 block longer than its 64 KiB max.
+    out.push((
+        "decompress/zstd-huge-window".into(),
+        vec![4, 0x28, 0xb5, 0x2f, 0xfd, 0x00, 0xf8],
+    ));
+    out.push((
+        "decompress/lz4-oversized-block".into(),
+        vec![
+            3, 0x04, 0x22, 0x4d, 0x18, 0x60, 0x40, 0x82, 0xa0, 0x86, 0x01, 0x00, 1, 2, 3,
+        ],
+    ));
 
     // SCRAM: RFC 7677 messages (source: RFC 7677 §3).
     out.push((
@@ -186,7 +216,7 @@ fn corpus_inputs_never_panic() {
         run_all(&input);
     }
     let mut n = 0;
-    for target in ["response", "frame_stream", "records", "scram"] {
+    for target in ["response", "frame_stream", "records", "decompress", "scram"] {
         let Ok(entries) = std::fs::read_dir(dir.join(target)) else {
             continue;
         };
@@ -196,6 +226,7 @@ fn corpus_inputs_never_panic() {
                 "response" => kquota_net::fuzzing::response(&data),
                 "frame_stream" => kquota_net::fuzzing::frame_stream(&data),
                 "records" => kquota_net::fuzzing::records(&data),
+                "decompress" => kquota_net::fuzzing::decompress(&data),
                 _ => kquota_net::fuzzing::scram(&data),
             }
             n += 1;
@@ -208,6 +239,7 @@ fn run_all(input: &[u8]) {
     kquota_net::fuzzing::response(input);
     kquota_net::fuzzing::frame_stream(input);
     kquota_net::fuzzing::records(input);
+    kquota_net::fuzzing::decompress(input);
     kquota_net::fuzzing::scram(input);
 }
 
@@ -224,5 +256,17 @@ fn default_response_seeds_decode() {
         let v = api.valid_versions().min + input[1] as i16;
         decode(bytes::Bytes::copy_from_slice(&input[2..]), v)
             .unwrap_or_else(|e| panic!("{name}: {e}"));
+    }
+}
+
+/// The lz4 and zstd seeds are valid, so the fuzzer mutates real frames.
+#[test]
+fn codec_seeds_decode() {
+    for (name, input) in generate() {
+        if name.ends_with("-batch") {
+            let (sets, truncated) =
+                kquota_net::records::decode_batches(bytes::Bytes::from(input)).unwrap();
+            assert!(!truncated && sets[0].records.len() == 3, "{name}");
+        }
     }
 }

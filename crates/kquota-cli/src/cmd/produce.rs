@@ -118,7 +118,7 @@ pub struct ProduceArgs {
     /// acks: 0, 1 or all.
     #[arg(long, default_value = "all", value_name = "ACKS")]
     pub acks: String,
-    /// Compression: none, gzip, snappy (lz4, zstd are not in this build).
+    /// Compression: none, gzip, snappy, lz4, zstd (all pure Rust; zstd needs a Kafka 2.1+ broker).
     #[arg(long, default_value = "none", value_name = "CODEC")]
     pub compression: String,
     /// Async buffer size in bytes (buffer.memory).

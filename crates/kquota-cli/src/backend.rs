@@ -87,10 +87,12 @@ pub async fn resolve_config(s: &Settings) -> anyhow::Result<ClientConfig> {
     else {
         return client_config(s);
     };
-    let sasl = msk_iam_sasl(*aws_msk_iam_mechanism, iam, &s.client_id).await?;
+    // The client id may come from the identity secret.
+    let (sasl, client_id) = msk_iam_sasl(*aws_msk_iam_mechanism, iam, &s.client_id).await?;
     let tls_only = Settings {
         sasl: None,
         protocol: SecurityProtocol::Ssl,
+        client_id,
         ..s.clone()
     };
     let base = client_config(&tls_only)?;
@@ -107,7 +109,7 @@ async fn msk_iam_sasl(
     aws_msk_iam: bool,
     iam: &crate::connect::IamSettings,
     client_id: &str,
-) -> anyhow::Result<SaslConfig> {
+) -> anyhow::Result<(SaslConfig, String)> {
     use kquota_iam::aws::AwsIam;
     use kquota_iam::{IamConfig, IamMechanism};
     let mut cfg = IamConfig::default();
@@ -121,10 +123,12 @@ async fn msk_iam_sasl(
     cfg.assume_role_arn = iam.role_arn.clone();
     cfg.role_session_name = iam.role_session_name.clone();
     cfg.client_id = Some(client_id.to_string());
+    cfg.identity_secret = iam.identity_secret.clone();
     let aws = AwsIam::load(&cfg, None)
         .await
         .map_err(|e| exit::connection(format!("MSK IAM: {e}")))?;
-    Ok(aws.signer().sasl_config())
+    let client_id = aws.client_id().unwrap_or(client_id).to_string();
+    Ok((aws.signer().sasl_config(), client_id))
 }
 
 #[cfg(not(feature = "aws-sdk"))]
@@ -132,7 +136,7 @@ async fn msk_iam_sasl(
     _aws_msk_iam: bool,
     _iam: &crate::connect::IamSettings,
     _client_id: &str,
-) -> anyhow::Result<SaslConfig> {
+) -> anyhow::Result<(SaslConfig, String)> {
     Err(exit::usage(
         "MSK IAM needs kquota built with the aws-sdk feature",
     ))

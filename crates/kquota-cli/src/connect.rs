@@ -172,6 +172,9 @@ pub struct IamSettings {
     pub profile: Option<String>,
     /// `awsStsRegion` / region.
     pub region: Option<String>,
+    /// Secrets Manager secret holding the client-id and role session name (`--identity-secret`
+    /// of produce/consume); replaces both.
+    pub identity_secret: Option<String>,
 }
 
 /// Resolved SASL settings.
@@ -412,6 +415,7 @@ fn resolve(
                 .aws_region
                 .clone()
                 .or_else(|| m.and_then(|m| m.option("awsStsRegion")).map(str::to_string)),
+            identity_secret: None,
         };
         Some(match mech {
             SaslMechanismArg::Plain => {

@@ -84,7 +84,7 @@ impl MotoServer {
         Ok(MotoServer {
             process,
             url: format!("http://127.0.0.1:{port}"),
-            dir: dir,
+            dir,
         })
     }
 

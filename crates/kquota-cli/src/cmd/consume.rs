@@ -2,9 +2,12 @@
 //!
 //! Joins `--consumer-group` (classic protocol) subscribed to `--topic-name`, or with
 //! `--partition` reads those partitions directly (assign mode). Prints a live progress line on
-//! stderr and, with `--print-consumer-quota-metrics`, `fetch-throttle-time-avg/max` and the
-//! per-broker figures; `--json` prints JSON lines on stdout. With `--cw-namespace` the same
-//! metrics go to CloudWatch at each interval and at the end (see [`crate::cloudwatch`]).
+//! stderr when it is a terminal and, with `--print-consumer-quota-metrics`,
+//! `fetch-throttle-time-avg/max` and the per-broker figures; `--json` prints JSON lines on
+//! stdout. With `--cw-namespace` the same metrics go to CloudWatch at each interval and at the
+//! end (see [`crate::cloudwatch`]). A topic that does not exist, a group the principal may not
+//! use, or a lost connection ends the run with one error line (after the summary of what was
+//! read, if anything was).
 
 use std::time::{Duration, Instant};
 
@@ -12,7 +15,9 @@ use clap::Args;
 use kquota_client::consumer::{Consumer, ConsumerConfig, OffsetReset};
 use kquota_client::TopicPartition;
 
-use super::produce::{classify, print_final, print_metrics, AppIdentityArgs, ProduceSummary};
+use super::produce::{
+    classify, classify_with, print_final, print_metrics, AppIdentityArgs, Printer, ProduceSummary,
+};
 use crate::cloudwatch::{self, CloudWatchArgs, Publisher};
 use crate::connect::ConnectArgs;
 use crate::exit;
@@ -74,6 +79,9 @@ pub async fn run(args: ConsumeArgs) -> anyhow::Result<()> {
     if args.max_partition_fetch_bytes <= 0 {
         return Err(exit::usage("--max-partition-fetch-bytes must be > 0"));
     }
+    // Checked before any AWS call or connection.
+    args.identity.settings(&args.connect)?;
+    let printer = Printer::new(args.json, args.quiet);
     let publisher =
         Publisher::start(&args.cloudwatch, args.identity.aws_settings(&args.connect)).await?;
     let cluster = args.identity.connect(&args.connect).await?;
@@ -119,7 +127,7 @@ pub async fn run(args: ConsumeArgs) -> anyhow::Result<()> {
     let mut s = ProduceSummary::default();
     let mut next_print = start + Duration::from_secs(args.metrics_interval.max(1));
     let mut next_progress = start;
-    let mut result = Ok(());
+    let mut result: Result<(), kquota_client::ClientError> = Ok(());
     while s.acked < limit && stop_at.is_none_or(|t| Instant::now() < t) {
         match consumer.poll(Duration::from_millis(250)).await {
             Ok(records) => {
@@ -136,7 +144,14 @@ pub async fn run(args: ConsumeArgs) -> anyhow::Result<()> {
                                 serde_json::json!({"type": "record", "partition": r.partition, "offset": r.offset, "value": value})
                             );
                         } else {
-                            println!("\r{}-{}@{}: {}", r.topic, r.partition, r.offset, value);
+                            println!(
+                                "{}{}-{}@{}: {}",
+                                printer.out_prefix(),
+                                r.topic,
+                                r.partition,
+                                r.offset,
+                                value
+                            );
                         }
                     }
                 }
@@ -144,12 +159,12 @@ pub async fn run(args: ConsumeArgs) -> anyhow::Result<()> {
                 s.sent = s.acked;
             }
             Err(e) => {
-                result = Err(classify(e));
+                result = Err(e);
                 break;
             }
         }
         let now = Instant::now();
-        if !args.quiet && !args.json && now >= next_progress {
+        if printer.progress && now >= next_progress {
             next_progress = now + Duration::from_millis(500);
             progress(start, s.acked, &metrics.snapshot());
         }
@@ -157,24 +172,32 @@ pub async fn run(args: ConsumeArgs) -> anyhow::Result<()> {
             next_print = now + Duration::from_secs(args.metrics_interval.max(1));
             let snap = metrics.snapshot();
             if args.print_consumer_quota_metrics {
-                print_metrics("consume", start, &snap, &s, args.json);
+                print_metrics("consume", start.elapsed(), &snap, &s, printer);
             }
             cloudwatch::publish(&publisher, &snap);
         }
     }
-    if !args.quiet && !args.json {
+    s.elapsed = start.elapsed();
+    if printer.progress {
         progress(start, s.acked, &metrics.snapshot());
-        eprintln!();
+        printer.end_progress();
     }
     let snap = metrics.snapshot();
-    if result.is_ok() {
-        cloudwatch::publish(&publisher, &snap);
-    }
+    cloudwatch::publish(&publisher, &snap);
     consumer.close().await;
     cluster.close().await;
     let report = cloudwatch::finish(publisher).await;
-    result?;
-    print_final("consume", &snap, &s, args.json);
+    if result.is_ok() || s.acked > 0 {
+        print_final("consume", &snap, &s, printer);
+    }
+    if let Err(e) = result {
+        let read = if s.acked > 0 {
+            format!(" (after {} record(s) read)", s.acked)
+        } else {
+            String::new()
+        };
+        return Err(classify_with(e, &read));
+    }
     report.into_result()
 }
 

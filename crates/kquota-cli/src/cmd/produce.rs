@@ -2,13 +2,20 @@
 //!
 //! Sends `--num-messages` records (or for `--duration` seconds) of `--message-size` bytes at up
 //! to `--rate` records/s, in `sync` mode (each send awaits its acknowledgement) or `async` mode
-//! (bounded buffer, max-block, delivery timeout). Prints a live progress line on stderr, and
-//! with `--print-producer-quota-metrics` the `produce-throttle-time-avg/max` metrics plus the
-//! per-broker figures; `--json` prints JSON lines on stdout instead of text. With
-//! `--cw-namespace` the same metrics go to CloudWatch at each interval and at the end
+//! (bounded buffer, max-block, delivery timeout). Prints a live progress line on stderr when it
+//! is a terminal, and with `--print-producer-quota-metrics` the `produce-throttle-time-avg/max`
+//! metrics plus the per-broker figures; `--json` prints JSON lines on stdout instead of text.
+//! With `--cw-namespace` the same metrics go to CloudWatch at each interval and at the end
 //! (see [`crate::cloudwatch`]).
+//!
+//! Every record handed to the producer ends acknowledged or reported failed, and the summary
+//! accounts for all of them (`acked + failed == records`). An error that every later record
+//! would hit as well (unknown topic, record too large, an ACL refusal, the cluster unreachable)
+//! stops the run: nothing more is sent, the records already accepted are settled (delivered or
+//! reported), the summary is printed, and the command ends with that error on one line.
 
 use std::collections::VecDeque;
+use std::io::IsTerminal as _;
 use std::time::{Duration, Instant};
 
 use clap::{Args, ValueEnum};
@@ -18,7 +25,7 @@ use kquota_client::{ClientError, ProducerRecord};
 use kquota_net::Cluster;
 
 use crate::cloudwatch::{self, CloudWatchArgs, Publisher};
-use crate::connect::ConnectArgs;
+use crate::connect::{ConnectArgs, SaslSettings, Settings};
 use crate::exit;
 
 /// `--producer-type`.
@@ -36,7 +43,7 @@ pub struct AppIdentityArgs {
     /// IAM role to assume (MSK IAM); the quota principal is the assumed-role session ARN.
     #[arg(long, value_name = "ARN")]
     pub assume_role_arn: Option<String>,
-    /// AWS region (MSK IAM signing, STS and the CloudWatch metrics).
+    /// AWS region (MSK IAM signing, STS, Secrets Manager and the CloudWatch metrics).
     #[arg(long, value_name = "REGION")]
     pub region: Option<String>,
     /// Role session name: part of the principal the quota applies to.
@@ -45,6 +52,12 @@ pub struct AppIdentityArgs {
     /// client.id the app presents: the other half of the quota entity.
     #[arg(long, value_name = "ID")]
     pub client_id: Option<String>,
+    /// Secrets Manager secret (name or ARN) whose JSON holds the app's "client_id" and
+    /// "role_session_name"; read with the caller's credentials. Needs --assume-role-arn; with
+    /// it, --client-id and --role-session-name (and client.id / awsRoleSessionName in
+    /// --command-config) are refused.
+    #[arg(long, value_name = "SECRET")]
+    pub identity_secret: Option<String>,
 }
 
 impl AppIdentityArgs {
@@ -56,8 +69,32 @@ impl AppIdentityArgs {
         }
     }
 
-    /// Connects with the common flags, the app's client id and the IAM identity flags.
-    pub async fn connect(&self, connect: &ConnectArgs) -> anyhow::Result<Cluster> {
+    /// The connection settings with the app's identity applied (no network): the client id,
+    /// the IAM role and session, and the identity secret.
+    ///
+    /// With `--identity-secret` the secret is the only source of the client-id and the role
+    /// session name: the same value given any other way is a usage error rather than a
+    /// precedence rule, so a stale plain value can neither win nor be silently ignored.
+    pub fn settings(&self, connect: &ConnectArgs) -> anyhow::Result<Settings> {
+        if let Some(secret) = &self.identity_secret {
+            if secret.trim().is_empty() {
+                return Err(exit::usage("--identity-secret must name a secret"));
+            }
+            let plain = [
+                (self.client_id.is_some(), "--client-id"),
+                (self.role_session_name.is_some(), "--role-session-name"),
+                (connect.connect_client_id.is_some(), "--connect-client-id"),
+                (
+                    connect.aws_role_session_name.is_some(),
+                    "--aws-role-session-name",
+                ),
+            ];
+            if let Some((_, flag)) = plain.iter().find(|(given, _)| *given) {
+                return Err(exit::usage(format!(
+                    "--identity-secret supplies the client-id and the role session name; do not also give {flag}"
+                )));
+            }
+        }
         let mut c = connect.clone();
         if let Some(arn) = &self.assume_role_arn {
             c.aws_role_arn = Some(arn.clone());
@@ -77,8 +114,41 @@ impl AppIdentityArgs {
         if let Some(id) = &self.client_id {
             c.connect_client_id = Some(id.clone());
         }
-        let settings = c.settings()?;
-        let cfg = crate::backend::client_config(&settings)?;
+        let mut settings = c.settings()?;
+        if let Some(secret) = &self.identity_secret {
+            // Anything left now came from the properties file.
+            if settings.client_id != "kquota" {
+                return Err(exit::usage(
+                    "--identity-secret supplies the client-id; remove client.id from --command-config",
+                ));
+            }
+            match &mut settings.sasl {
+                Some(SaslSettings::MskIam { iam, .. }) if iam.role_arn.is_some() => {
+                    if iam.role_session_name.is_some() {
+                        return Err(exit::usage(
+                            "--identity-secret supplies the role session name; remove awsRoleSessionName from --command-config",
+                        ));
+                    }
+                    iam.identity_secret = Some(secret.clone());
+                }
+                _ => {
+                    return Err(exit::usage(
+                        "--identity-secret needs MSK IAM with a role to assume: give --assume-role-arn (the secret names the role session)",
+                    ))
+                }
+            }
+        }
+        Ok(settings)
+    }
+
+    /// Connects with the common flags, the app's client id and the IAM identity flags: MSK IAM
+    /// credentials (assume-role, identity secret) are loaded first, as for every command.
+    pub async fn connect(&self, connect: &ConnectArgs) -> anyhow::Result<Cluster> {
+        let settings = self.settings(connect)?;
+        for w in &settings.warnings {
+            eprintln!("warning: {w}");
+        }
+        let cfg = crate::backend::resolve_config(&settings).await?;
         Cluster::connect(cfg).await.map_err(|e| {
             exit::connection(format!(
                 "cannot connect to {}: {e}",
@@ -150,21 +220,122 @@ pub struct ProduceArgs {
 /// Outcome counts of a produce run.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct ProduceSummary {
-    /// Records handed to the producer.
+    /// Records handed to the producer (and accepted by it).
     pub sent: u64,
     /// Records acknowledged.
     pub acked: u64,
     /// Records reported failed (buffer full, expired, broker error).
     pub failed: u64,
+    /// From the first send until the last record was settled.
+    pub elapsed: Duration,
+}
+
+/// How an app prints: JSON lines or text on stdout, and whether the live progress line is on
+/// (only on a terminal: a redirected stderr gets the error lines and nothing else).
+#[derive(Debug, Clone, Copy)]
+pub struct Printer {
+    /// JSON lines on stdout.
+    pub json: bool,
+    /// The progress line is drawn on stderr.
+    pub progress: bool,
+    /// stdout is the same kind of terminal, so lines there must clear the progress line first.
+    stdout_tty: bool,
+}
+
+impl Printer {
+    /// From `--json` and `--quiet`.
+    pub fn new(json: bool, quiet: bool) -> Printer {
+        Printer {
+            json,
+            progress: !json && !quiet && std::io::stderr().is_terminal(),
+            stdout_tty: std::io::stdout().is_terminal(),
+        }
+    }
+
+    /// What starts a line on stderr: clears the progress line when there is one.
+    pub fn err_prefix(&self) -> &'static str {
+        if self.progress {
+            "\r\x1b[2K"
+        } else {
+            ""
+        }
+    }
+
+    /// What starts a line on stdout.
+    pub fn out_prefix(&self) -> &'static str {
+        if self.progress && self.stdout_tty {
+            "\r\x1b[2K"
+        } else {
+            ""
+        }
+    }
+
+    /// Ends the progress line (after the last update).
+    pub fn end_progress(&self) {
+        if self.progress {
+            eprintln!();
+        }
+    }
+}
+
+/// Prints per-record failures: every one as a JSON line with `--json`; in text at most 20
+/// lines, a repeat of the line before not printed again (a failed batch fails each of its
+/// records with the same error).
+struct Reporter {
+    printer: Printer,
+    printed: u64,
+    last: Option<String>,
+}
+
+impl Reporter {
+    fn new(printer: Printer) -> Reporter {
+        Reporter {
+            printer,
+            printed: 0,
+            last: None,
+        }
+    }
+
+    fn report(&mut self, e: &ClientError) {
+        let msg = e.to_string();
+        if self.printer.json {
+            println!("{}", serde_json::json!({"type": "error", "error": msg}));
+            return;
+        }
+        if self.last.as_deref() == Some(msg.as_str()) {
+            return;
+        }
+        if self.printed < 20 {
+            eprintln!("{}error: {msg}", self.printer.err_prefix());
+        } else if self.printed == 20 {
+            eprintln!(
+                "{}(further errors are counted, not printed)",
+                self.printer.err_prefix()
+            );
+        }
+        self.printed += 1;
+        self.last = Some(msg);
+    }
 }
 
 /// Runs `kquota produce`.
 pub async fn run(args: ProduceArgs) -> anyhow::Result<()> {
     let acks: Acks = args.acks.parse().map_err(exit::usage)?;
-    let compression = args.compression.parse().map_err(exit::usage)?;
+    let compression: kquota_client::compression::CompressionType =
+        args.compression.parse().map_err(exit::usage)?;
     if args.rate < 0.0 || !args.rate.is_finite() {
         return Err(exit::usage("--rate must be a finite number >= 0"));
     }
+    let max_request_size = ProducerConfig::default().max_request_size;
+    if args.message_size > max_request_size {
+        return Err(exit::usage(format!(
+            "--message-size {} is larger than the producer's max.request.size of {max_request_size} bytes (and the broker's default message.max.bytes of 1048588)",
+            args.message_size
+        )));
+    }
+    // Checked before any AWS call or connection.
+    args.identity.settings(&args.connect)?;
+    let printer = Printer::new(args.json, args.quiet);
     let publisher =
         Publisher::start(&args.cloudwatch, args.identity.aws_settings(&args.connect)).await?;
     let cluster = args.identity.connect(&args.connect).await?;
@@ -179,83 +350,192 @@ pub async fn run(args: ProduceArgs) -> anyhow::Result<()> {
         } else {
             Duration::from_millis(args.linger_ms)
         },
+        max_request_size,
         ..ProducerConfig::default()
     };
-    let producer = Producer::new(cluster.clone(), config)
-        .await
-        .map_err(classify)?;
-    let summary = produce_loop(&producer, &args, &publisher).await;
+    let producer = match Producer::new(cluster.clone(), config).await {
+        Ok(p) => p,
+        Err(e) => {
+            cluster.close().await;
+            return Err(classify(e));
+        }
+    };
+    let outcome = produce_loop(&producer, &args, &publisher, printer).await;
+    let summary = outcome.summary;
     let snap = producer.metrics().snapshot();
-    if summary.is_ok() {
-        cloudwatch::publish(&publisher, &snap);
-    }
-    producer.close().await;
+    cloudwatch::publish(&publisher, &snap);
+    // Every record is settled by now; closing only waits for what the producer still holds
+    // when it cannot reach the cluster.
+    let _ = tokio::time::timeout(SETTLE_GRACE, producer.close()).await;
     cluster.close().await;
     let report = cloudwatch::finish(publisher).await;
-    let summary = summary?;
-    print_final("produce", &snap, &summary, args.json);
-    if summary.failed > 0 {
-        let cw = report
+    if summary.sent > 0 || outcome.fatal.is_none() {
+        print_final("produce", &snap, &summary, printer);
+    }
+    let cw = || {
+        report
             .into_result()
             .err()
-            .map(|e| format!("; {e}"))
-            .unwrap_or_default();
+            .map(|e| format!("; {}", exit::one_line(&e)))
+            .unwrap_or_default()
+    };
+    if let Some(e) = outcome.fatal {
+        let counts = if summary.sent > 0 {
+            format!(
+                " (stopped after {} record(s): {} acknowledged, {} failed)",
+                summary.sent, summary.acked, summary.failed
+            )
+        } else {
+            String::new()
+        };
+        return Err(classify_with(e, &format!("{counts}{}", cw())));
+    }
+    if summary.failed > 0 {
         return Err(exit::broker(format!(
-            "{} of {} record(s) were not delivered (see the errors above){cw}",
-            summary.failed, summary.sent
+            "{} of {} record(s) were not delivered (see the errors above){}",
+            summary.failed,
+            summary.sent,
+            cw()
         )));
     }
     report.into_result()
 }
 
-/// Maps client errors to exit classes.
+/// Kafka error codes that are an authorization refusal (exit 4), with the fix.
+fn authorization_hint(code: i16) -> Option<&'static str> {
+    Some(match code {
+        29 => "the principal needs WRITE (produce) or READ (consume) and DESCRIBE on the topic",
+        30 => "the principal may not use this consumer group: it needs READ on the group",
+        31 => "the principal needs the cluster permission for this request (e.g. IDEMPOTENT_WRITE, or WRITE on the topic)",
+        53 => "the principal needs WRITE on the transactional id",
+        _ => return None,
+    })
+}
+
+/// Maps client errors to exit classes: bad input (unknown topic, partition, compression, a
+/// record larger than allowed) 2, broker refusals 3, connection and authorization 4.
 pub fn classify(e: ClientError) -> anyhow::Error {
+    classify_with(e, "")
+}
+
+/// [`classify`] with text appended to the message.
+pub fn classify_with(e: ClientError, suffix: &str) -> anyhow::Error {
     match &e {
         ClientError::Config(_)
         | ClientError::UnknownTopic(_)
-        | ClientError::UnknownPartition { .. } => exit::usage(e),
-        ClientError::Net { .. } => exit::connection(e),
-        _ => exit::broker(e),
+        | ClientError::UnknownPartition { .. }
+        | ClientError::RecordTooLarge { .. } => exit::usage(format!("{e}{suffix}")),
+        ClientError::Net { .. } => exit::connection(format!("{e}{suffix}")),
+        ClientError::Broker { code, .. } => match authorization_hint(*code) {
+            Some(hint) => exit::connection(format!("{e} ({hint}){suffix}")),
+            None => exit::broker(format!("{e}{suffix}")),
+        },
+        _ => exit::broker(format!("{e}{suffix}")),
     }
+}
+
+/// An error from `send` (the record was not accepted) that every later record would get too.
+fn fatal_on_send(e: &ClientError) -> bool {
+    !matches!(e, ClientError::BufferFull { .. })
+}
+
+/// A delivery error that every later record would get too (as opposed to a timeout or a
+/// transient broker state).
+fn fatal_on_delivery(e: &ClientError) -> bool {
+    match e {
+        // MESSAGE_TOO_LARGE, RECORD_LIST_TOO_LARGE, INVALID_REQUIRED_ACKS, authorization,
+        // UNSUPPORTED_VERSION, UNSUPPORTED_COMPRESSION_TYPE.
+        ClientError::Broker { code, .. } => matches!(code, 10 | 18 | 21 | 29 | 31 | 35 | 53 | 76),
+        ClientError::Codec { .. }
+        | ClientError::Config(_)
+        | ClientError::Closed(_)
+        | ClientError::RecordTooLarge { .. }
+        | ClientError::UnknownTopic(_)
+        | ClientError::UnknownPartition { .. } => true,
+        _ => false,
+    }
+}
+
+/// Beyond `max.block.ms`, how long `send` may take before kquota gives up on the record.
+const SEND_GRACE: Duration = Duration::from_secs(1);
+/// Beyond `delivery.timeout.ms`, how long a record may stay without an outcome before kquota
+/// reports it failed (the producer expires it itself unless it cannot reach the cluster).
+const SETTLE_GRACE: Duration = Duration::from_secs(5);
+
+/// `send` did not return within max.block.ms: no metadata (the cluster is unreachable).
+fn not_accepted(topic: &str, max_block: Duration) -> ClientError {
+    ClientError::net(
+        format!("send to topic '{topic}'"),
+        std::io::Error::new(
+            std::io::ErrorKind::TimedOut,
+            format!(
+                "the producer could not take the record within max.block.ms ({} ms): no metadata from the cluster (unreachable?)",
+                max_block.as_millis()
+            ),
+        ),
+    )
+}
+
+/// An accepted record without an outcome well after delivery.timeout.ms.
+fn unsettled(topic: &str, within: Duration) -> ClientError {
+    ClientError::net(
+        format!("record for topic '{topic}'"),
+        std::io::Error::new(
+            std::io::ErrorKind::TimedOut,
+            format!(
+                "no acknowledgement within {} ms (delivery.timeout.ms + {} s): the cluster is unreachable; the record may or may not have been written",
+                within.as_millis(),
+                SETTLE_GRACE.as_secs()
+            ),
+        ),
+    )
+}
+
+/// What a produce loop ended with.
+struct Outcome {
+    summary: ProduceSummary,
+    /// The error that stopped the run early.
+    fatal: Option<ClientError>,
 }
 
 async fn produce_loop(
     producer: &Producer,
     args: &ProduceArgs,
     publisher: &Option<Publisher>,
-) -> anyhow::Result<ProduceSummary> {
+    printer: Printer,
+) -> Outcome {
     let limit = args.num_messages.unwrap_or(if args.duration.is_some() {
         u64::MAX
     } else {
         1000
     });
-    let stop_at = args
-        .duration
-        .map(|d| Instant::now() + Duration::from_secs(d));
     let start = Instant::now();
+    let stop_at = args.duration.map(|d| start + Duration::from_secs(d));
     let mut s = ProduceSummary::default();
-    let mut pending: VecDeque<DeliveryFuture> = VecDeque::new();
-    let mut reported = 0u64;
-    let mut next_print = Instant::now() + Duration::from_secs(args.metrics_interval.max(1));
-    let mut next_progress = Instant::now();
+    let mut fatal: Option<ClientError> = None;
+    // Each accepted record's outcome, with the time by which it must have one.
+    let mut pending: VecDeque<(Instant, DeliveryFuture)> = VecDeque::new();
+    let max_block = Duration::from_millis(args.max_block_ms);
+    let settle_within = Duration::from_millis(args.delivery_timeout_ms) + SETTLE_GRACE;
+    let mut reporter = Reporter::new(printer);
+    let mut next_print = start + Duration::from_secs(args.metrics_interval.max(1));
+    let mut next_progress = start;
     let metrics = producer.metrics();
-    let mut report = |e: &ClientError, s: &mut ProduceSummary| {
-        s.failed += 1;
-        reported += 1;
-        if reported <= 20 || args.json {
-            if args.json {
-                println!(
-                    "{}",
-                    serde_json::json!({"type": "error", "error": e.to_string()})
-                );
-            } else {
-                eprintln!("\rerror: {e}");
+    // A failed record: the first fatal error is kept for the final line, every other one is
+    // reported now.
+    let mut settle_err =
+        |e: ClientError, s: &mut ProduceSummary, fatal: &mut Option<ClientError>| {
+            s.failed += 1;
+            if fatal.is_none() && fatal_on_delivery(&e) {
+                *fatal = Some(e);
+            } else if fatal
+                .as_ref()
+                .is_none_or(|f| f.to_string() != e.to_string())
+            {
+                reporter.report(&e);
             }
-        } else if reported == 21 {
-            eprintln!("\r(further errors are counted, not printed)");
-        }
-    };
-    while s.sent < limit && stop_at.is_none_or(|t| Instant::now() < t) {
+        };
+    while fatal.is_none() && s.sent < limit && stop_at.is_none_or(|t| Instant::now() < t) {
         if args.rate > 0.0 {
             let due = start + Duration::from_secs_f64(s.sent as f64 / args.rate);
             if due > Instant::now() {
@@ -264,57 +544,88 @@ async fn produce_loop(
         }
         let value = payload(s.sent, args.message_size);
         let record = ProducerRecord::new(args.topic_name.clone(), value);
-        s.sent += 1;
-        match args.producer_type {
-            ProducerType::Sync => match producer.send_sync(record).await {
-                Ok(_) => s.acked += 1,
-                Err(e @ (ClientError::UnknownTopic(_) | ClientError::Config(_))) => {
-                    return Err(classify(e))
+        // `send` errors mean the record was not accepted; delivery errors come from its future.
+        // As in the Java client, max.block.ms bounds the wait for metadata and buffer space.
+        let accepted =
+            match tokio::time::timeout(max_block + SEND_GRACE, producer.send(record)).await {
+                Ok(r) => r,
+                Err(_) => Err(not_accepted(&args.topic_name, max_block)),
+            };
+        match accepted {
+            Ok(f) if args.producer_type == ProducerType::Sync => {
+                s.sent += 1;
+                // Sync mode: send it now and wait for its acknowledgement.
+                let outcome = tokio::time::timeout(settle_within, async {
+                    producer.flush().await;
+                    f.await
+                })
+                .await;
+                match outcome {
+                    Ok(Ok(_)) => s.acked += 1,
+                    Ok(Err(e)) => settle_err(e, &mut s, &mut fatal),
+                    Err(_) => settle_err(
+                        unsettled(&args.topic_name, settle_within),
+                        &mut s,
+                        &mut fatal,
+                    ),
                 }
-                Err(e) => report(&e, &mut s),
-            },
-            ProducerType::Async => match producer.send(record).await {
-                Ok(f) => pending.push_back(f),
-                Err(e @ (ClientError::UnknownTopic(_) | ClientError::Config(_))) => {
-                    return Err(classify(e))
-                }
-                Err(e) => report(&e, &mut s),
-            },
+            }
+            Ok(f) => {
+                s.sent += 1;
+                pending.push_back((Instant::now() + settle_within, f));
+            }
+            Err(e) if fatal_on_send(&e) => {
+                // Not accepted, and neither would the next one be: stop here.
+                fatal = Some(e);
+                break;
+            }
+            Err(e) => {
+                s.sent += 1;
+                settle_err(e, &mut s, &mut fatal);
+            }
         }
         // Settle the acknowledgements that already arrived (in order, without waiting).
-        while let Some(f) = pending.front_mut() {
+        while let Some((_, f)) = pending.front_mut() {
             match futures_poll(f) {
                 Some(Ok(_)) => s.acked += 1,
-                Some(Err(e)) => report(&e, &mut s),
+                Some(Err(e)) => settle_err(e, &mut s, &mut fatal),
                 None => break,
             }
             pending.pop_front();
         }
         let now = Instant::now();
-        if !args.quiet && !args.json && now >= next_progress {
+        if printer.progress && now >= next_progress {
             next_progress = now + Duration::from_millis(500);
-            progress("produce", start, &s, &metrics.snapshot());
+            progress("produce", start.elapsed(), &s, &metrics.snapshot());
         }
         if (args.print_producer_quota_metrics || publisher.is_some()) && now >= next_print {
             next_print = now + Duration::from_secs(args.metrics_interval.max(1));
             let snap = metrics.snapshot();
             if args.print_producer_quota_metrics {
-                print_metrics("produce", start, &snap, &s, args.json);
+                print_metrics("produce", start.elapsed(), &snap, &s, printer);
             }
             cloudwatch::publish(publisher, &snap);
         }
     }
-    for f in pending {
-        match f.await {
-            Ok(_) => s.acked += 1,
-            Err(e) => report(&e, &mut s),
+    // Every accepted record ends acknowledged or failed (at the latest after the delivery
+    // timeout), also after a fatal error; one without an outcome by then is reported failed.
+    for (by, f) in pending {
+        match tokio::time::timeout_at(by.into(), f).await {
+            Ok(Ok(_)) => s.acked += 1,
+            Ok(Err(e)) => settle_err(e, &mut s, &mut fatal),
+            Err(_) => settle_err(
+                unsettled(&args.topic_name, settle_within),
+                &mut s,
+                &mut fatal,
+            ),
         }
     }
-    if !args.quiet && !args.json {
-        progress("produce", start, &s, &metrics.snapshot());
-        eprintln!();
+    s.elapsed = start.elapsed();
+    if printer.progress {
+        progress("produce", s.elapsed, &s, &metrics.snapshot());
+        printer.end_progress();
     }
-    Ok(s)
+    Outcome { summary: s, fatal }
 }
 
 /// Polls a delivery future once without blocking.
@@ -340,7 +651,7 @@ fn payload(i: u64, size: usize) -> Vec<u8> {
 /// One JSON object with the Java metric names and the per-broker figures.
 pub fn metrics_json(
     kind: &str,
-    start: Instant,
+    elapsed: Duration,
     snap: &MetricsSnapshot,
     s: &ProduceSummary,
 ) -> serde_json::Value {
@@ -355,7 +666,7 @@ pub fn metrics_json(
     serde_json::json!({
         "type": "metrics",
         "app": kind,
-        "elapsed_s": start.elapsed().as_secs_f64(),
+        "elapsed_s": elapsed.as_secs_f64(),
         "records": s.sent,
         "acked": s.acked,
         "failed": s.failed,
@@ -385,18 +696,19 @@ fn fmt_metric(v: f64) -> String {
 /// Prints the metrics (text or a JSON line).
 pub fn print_metrics(
     kind: &str,
-    start: Instant,
+    elapsed: Duration,
     snap: &MetricsSnapshot,
     s: &ProduceSummary,
-    json: bool,
+    printer: Printer,
 ) {
-    if json {
-        println!("{}", metrics_json(kind, start, snap, s));
+    if printer.json {
+        println!("{}", metrics_json(kind, elapsed, snap, s));
         return;
     }
     let [(avg_name, avg), (max_name, max)] = snap.java_metrics();
     println!(
-        "\r{avg_name}: {}  {max_name}: {}",
+        "{}{avg_name}: {}  {max_name}: {}",
+        printer.out_prefix(),
         fmt_metric(avg),
         fmt_metric(max)
     );
@@ -412,14 +724,14 @@ pub fn print_metrics(
     }
 }
 
-fn progress(kind: &str, start: Instant, s: &ProduceSummary, snap: &MetricsSnapshot) {
+fn progress(kind: &str, elapsed: Duration, s: &ProduceSummary, snap: &MetricsSnapshot) {
     use std::io::Write as _;
     let rate: f64 = snap.brokers.iter().map(|b| b.bytes_per_sec).sum();
     let mut err = std::io::stderr();
     let _ = write!(
         err,
         "\r{kind}: {:>6.1}s  records {}  ok {}  failed {}  {:.0} B/s  throttle max {} ms   ",
-        start.elapsed().as_secs_f64(),
+        elapsed.as_secs_f64(),
         s.sent,
         s.acked,
         s.failed,
@@ -429,18 +741,22 @@ fn progress(kind: &str, start: Instant, s: &ProduceSummary, snap: &MetricsSnapsh
     let _ = err.flush();
 }
 
-/// Final summary (text or JSON line).
-pub fn print_final(kind: &str, snap: &MetricsSnapshot, s: &ProduceSummary, json: bool) {
-    if json {
-        let mut v = metrics_json(kind, Instant::now(), snap, s);
+/// Final summary (text or JSON line): the counts over the whole run and its duration.
+pub fn print_final(kind: &str, snap: &MetricsSnapshot, s: &ProduceSummary, printer: Printer) {
+    if printer.json {
+        let mut v = metrics_json(kind, s.elapsed, snap, s);
         v["type"] = serde_json::json!("summary");
         println!("{v}");
     } else {
         println!(
-            "{kind}: {} records, {} ok, {} failed",
-            s.sent, s.acked, s.failed
+            "{}{kind}: {} records, {} ok, {} failed in {:.1} s",
+            printer.out_prefix(),
+            s.sent,
+            s.acked,
+            s.failed,
+            s.elapsed.as_secs_f64()
         );
-        print_metrics(kind, Instant::now(), snap, s, false);
+        print_metrics(kind, s.elapsed, snap, s, printer);
     }
 }
 
@@ -463,15 +779,17 @@ mod tests {
         m.record_response(1, 250, 1000, 1);
         let v = metrics_json(
             "produce",
-            Instant::now(),
+            Duration::from_millis(2500),
             &m.snapshot(),
             &ProduceSummary {
                 sent: 1,
                 acked: 1,
                 failed: 0,
+                elapsed: Duration::from_millis(2500),
             },
         );
         assert_eq!(v["produce-throttle-time-max"], 250.0);
+        assert_eq!(v["elapsed_s"], 2.5);
         assert_eq!(v["brokers"][0]["broker"], 1);
     }
 }

@@ -1,0 +1,1002 @@
+//! `kquota produce` / `kquota consume` as processes, run the way the MSK sample apps are run,
+//! against the testkit's real Kafka broker:
+//!
+//! - MSK IAM end to end: the binary assumes `Topic-B-Write-Role` / `Topic-B-Read-Role` through
+//!   moto's STS, signs its OAUTHBEARER token with the assumed-role credentials, and the broker's
+//!   MSK-IAM validator authenticates it as the assumed-role ARN that STS returned (the
+//!   StandardAuthorizer then lets exactly that principal write or read the topic);
+//! - `--identity-secret`: the client-id and role session name come from a Secrets Manager
+//!   secret (moto), shown by a quota on exactly that (principal, client-id) pair throttling
+//!   the run;
+//! - bad input: one `error:` line on stderr and the documented exit code for a topic that does
+//!   not exist, a group the principal may not use, an unknown compression name, a record larger
+//!   than allowed (by the producer and by the broker), an unreachable broker, and a broker that
+//!   goes away mid-run (the summary accounts for every record, and the acknowledged ones are in
+//!   the log after a restart).
+//!
+//! Every process runs under a deadline and is killed (and the test fails) if it overstays.
+//!
+//! How moto's credentials become acceptable to the validator: MSK knows every STS session; the
+//! testkit validator only knows the keys in its credentials file. As in
+//! `kquota-iam/tests/broker_e2e.rs`, which registers the credentials it got from AssumeRole with
+//! `KafkaCluster::register_iam_credentials`, these tests do the same for the credentials the
+//! *binary* gets: [`StsRelay`] sits between the binary and moto's STS
+//! (`AWS_ENDPOINT_URL_STS`), forwards every request unchanged, and registers each AssumeRole
+//! answer's keys and `AssumedRoleUser` ARN before handing the answer back. Secrets Manager
+//! calls go straight to moto (`AWS_ENDPOINT_URL`).
+
+#[path = "../../../testdata/iam/moto_server.rs"]
+mod moto_server;
+
+use std::collections::BTreeSet;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::{mpsc, Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use kquota_testkit::{shared, ClusterSpec, KafkaCluster, Listener};
+use serde_json::Value;
+
+const ACCESS_KEY: &str = "AKIAIOSFODNN7EXAMPLE";
+const SECRET: &str = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
+const WRITE_ROLE: &str = "arn:aws:iam::111111111111:role/Topic-B-Write-Role";
+const READ_ROLE: &str = "arn:aws:iam::111111111111:role/Topic-B-Read-Role";
+const PRODUCER_PRINCIPAL: &str =
+    "arn:aws:sts::111111111111:assumed-role/Topic-B-Write-Role/producerapp-1-role-session";
+const CONSUMER_PRINCIPAL: &str =
+    "arn:aws:sts::111111111111:assumed-role/Topic-B-Read-Role/consumerapp-1-role-session";
+/// Generous: a run is seconds; a hang must fail the test, not the CI job.
+const DEADLINE: Duration = Duration::from_secs(150);
+
+// ---------------------------------------------------------------------------------------------
+// Processes
+
+/// `kquota` with a clean environment: no AWS variables but the ones a test sets, an empty
+/// HOME, IMDS off.
+fn kquota(home: &Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_kquota"));
+    c.env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", home)
+        .env("AWS_CONFIG_FILE", home.join("aws-config"))
+        .env("AWS_SHARED_CREDENTIALS_FILE", home.join("aws-credentials"))
+        .env("AWS_EC2_METADATA_DISABLED", "true");
+    c
+}
+
+/// The caller's own AWS identity (long-term keys moto accepts), STS through the relay and
+/// everything else (Secrets Manager) straight to moto.
+fn with_aws<'a>(c: &'a mut Command, moto: &str, relay: &StsRelay) -> &'a mut Command {
+    c.env("AWS_ACCESS_KEY_ID", ACCESS_KEY)
+        .env("AWS_SECRET_ACCESS_KEY", SECRET)
+        .env("AWS_ENDPOINT_URL", moto)
+        .env("AWS_ENDPOINT_URL_STS", &relay.url)
+}
+
+/// A running `kquota` whose stdout lines arrive on a channel as they are printed.
+struct Running {
+    child: Child,
+    lines: mpsc::Receiver<String>,
+    out: Arc<Mutex<String>>,
+    err: Arc<Mutex<String>>,
+    readers: Vec<thread::JoinHandle<()>>,
+}
+
+fn spawn(c: &mut Command) -> Running {
+    let mut child = c
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start kquota");
+    let (tx, lines) = mpsc::channel();
+    let out = Arc::new(Mutex::new(String::new()));
+    let err = Arc::new(Mutex::new(String::new()));
+    let stdout = child.stdout.take().unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let o = out.clone();
+    let e = err.clone();
+    let readers = vec![
+        thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                o.lock().unwrap().push_str(&format!("{line}\n"));
+                let _ = tx.send(line);
+            }
+        }),
+        thread::spawn(move || {
+            let mut s = String::new();
+            let _ = BufReader::new(stderr).read_to_string(&mut s);
+            e.lock().unwrap().push_str(&s);
+        }),
+    ];
+    Running {
+        child,
+        lines,
+        out,
+        err,
+        readers,
+    }
+}
+
+impl Running {
+    /// Waits for the exit within `limit`; kills the process and fails the test otherwise.
+    fn finish(mut self, limit: Duration) -> (i32, String, String) {
+        let deadline = Instant::now() + limit;
+        let status = loop {
+            if let Some(st) = self.child.try_wait().expect("wait for kquota") {
+                break st;
+            }
+            if Instant::now() >= deadline {
+                let _ = self.child.kill();
+                let _ = self.child.wait();
+                for r in self.readers.drain(..) {
+                    let _ = r.join();
+                }
+                panic!(
+                    "kquota did not finish within {} s (killed)\nstdout:\n{}\nstderr:\n{}",
+                    limit.as_secs(),
+                    self.out.lock().unwrap(),
+                    self.err.lock().unwrap()
+                );
+            }
+            thread::sleep(Duration::from_millis(50));
+        };
+        for r in self.readers.drain(..) {
+            let _ = r.join();
+        }
+        let out = self.out.lock().unwrap().clone();
+        let err = self.err.lock().unwrap().clone();
+        assert!(!err.contains("panicked"), "kquota panicked: {err}");
+        (status.code().unwrap_or(-1), out, err)
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn run(c: &mut Command) -> (i32, String, String) {
+    spawn(c).finish(DEADLINE)
+}
+
+fn json_lines(out: &str) -> Vec<Value> {
+    out.lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect()
+}
+
+fn summary(out: &str) -> Value {
+    let lines = json_lines(out);
+    let last = lines.last().cloned().unwrap_or_else(|| panic!("no output"));
+    assert_eq!(last["type"], "summary", "{out}");
+    last
+}
+
+/// Exactly one line on stderr, `error: ...`, containing `want`.
+fn assert_one_error_line(err: &str, want: &str, what: &str) {
+    assert_eq!(err.lines().count(), 1, "{what}: {err}");
+    assert!(err.starts_with("error: "), "{what}: {err}");
+    assert!(err.contains(want), "{what}: want {want:?} in {err}");
+}
+
+/// A closed port on 127.0.0.1.
+fn dead_addr() -> String {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    l.local_addr().unwrap().to_string()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Cluster set-up (PLAINTEXT: the testkit's anonymous super user)
+
+fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(f)
+}
+
+async fn admin(cluster: &KafkaCluster) -> kquota_net::Cluster {
+    kquota_net::Cluster::connect(kquota_net::ClientConfig::new([
+        cluster.bootstrap(Listener::Plaintext)
+    ]))
+    .await
+    .unwrap()
+}
+
+/// Creates a topic (with topic configs) and waits until every partition has a leader.
+fn create_topic(cluster: &KafkaCluster, name: &str, partitions: i32, configs: &[(&str, &str)]) {
+    use kquota_net::kafka_protocol::messages::create_topics_request::{
+        CreatableTopic, CreatableTopicConfig,
+    };
+    use kquota_net::kafka_protocol::messages::{CreateTopicsRequest, TopicName};
+    use kquota_net::kafka_protocol::protocol::StrBytes;
+    block_on(async {
+        let c = admin(cluster).await;
+        let mut t = CreatableTopic::default();
+        t.name = TopicName(StrBytes::from_string(name.to_string()));
+        t.num_partitions = partitions;
+        t.replication_factor = -1;
+        t.configs = configs
+            .iter()
+            .map(|(k, v)| {
+                let mut e = CreatableTopicConfig::default();
+                e.name = StrBytes::from_string(k.to_string());
+                e.value = Some(StrBytes::from_string(v.to_string()));
+                e
+            })
+            .collect();
+        let mut req = CreateTopicsRequest::default();
+        req.timeout_ms = 30_000;
+        req.topics = vec![t];
+        let r = c
+            .send(kquota_net::Target::Controller, req)
+            .await
+            .expect("CreateTopics");
+        assert_eq!(
+            r.body.topics[0].error_code, 0,
+            "create {name}: {:?}",
+            r.body
+        );
+        for _ in 0..100 {
+            let md = c.refresh_metadata(Some(&[name.to_string()])).await.unwrap();
+            let ready = md.topics.get(name).is_some_and(|t| {
+                t.partitions.len() == partitions as usize
+                    && t.partitions.values().all(|p| p.leader.is_some())
+            });
+            if ready {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        c.close().await;
+    });
+}
+
+fn delete_topic(cluster: &KafkaCluster, name: &str) {
+    block_on(async {
+        let c = admin(cluster).await;
+        let _ = kquota_admin::ops::delete_topics(&c, &[name.to_string()]).await;
+        c.close().await;
+    });
+}
+
+/// Allows `principal` (`User:` added) each operation on the resource.
+fn allow(
+    cluster: &KafkaCluster,
+    resource: kquota_admin::ops::ResourceType,
+    name: &str,
+    principal: &str,
+    ops: &[kquota_admin::ops::Operation],
+) {
+    use kquota_admin::ops::{self, Acl};
+    block_on(async {
+        let c = admin(cluster).await;
+        let acls: Vec<Acl> = ops
+            .iter()
+            .map(|op| Acl::allow(resource, name, &format!("User:{principal}"), *op))
+            .collect();
+        let r = ops::create_acls(&c, &acls).await.unwrap();
+        assert!(r.iter().all(|x| x.error.is_none()), "{r:?}");
+        c.close().await;
+    });
+    // ACLs reach the broker's authorizer through the metadata log: a few ms.
+    thread::sleep(Duration::from_millis(500));
+}
+
+fn allow_topic(cluster: &KafkaCluster, topic: &str, principal: &str, write: bool) {
+    use kquota_admin::ops::{Operation, ResourceType};
+    let op = if write {
+        Operation::Write
+    } else {
+        Operation::Read
+    };
+    allow(
+        cluster,
+        ResourceType::Topic,
+        topic,
+        principal,
+        &[op, Operation::Describe],
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// STS relay
+
+/// One AssumeRole answer that went through the relay.
+#[derive(Debug, Clone)]
+struct Issued {
+    role_session_name: String,
+    principal: String,
+    access_key_id: String,
+}
+
+/// An HTTP relay in front of moto's STS: forwards each request as it is and, for an
+/// AssumeRole answer, registers the issued credentials with the broker's MSK-IAM validator
+/// (principal: the answer's `AssumedRoleUser` ARN) before returning the answer, so the caller
+/// never holds credentials the broker does not know yet.
+struct StsRelay {
+    url: String,
+    issued: Arc<Mutex<Vec<Issued>>>,
+}
+
+impl StsRelay {
+    fn start(moto_url: &str, cluster: &'static KafkaCluster) -> StsRelay {
+        let upstream = moto_url
+            .strip_prefix("http://")
+            .expect("moto URL is http://host:port")
+            .trim_end_matches('/')
+            .to_string();
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let issued = Arc::new(Mutex::new(Vec::new()));
+        let log = issued.clone();
+        thread::spawn(move || {
+            for conn in listener.incoming() {
+                let Ok(conn) = conn else { continue };
+                let (upstream, log) = (upstream.clone(), log.clone());
+                thread::spawn(move || {
+                    if let Err(e) = relay_one(conn, &upstream, cluster, &log) {
+                        eprintln!("STS relay: {e}");
+                    }
+                });
+            }
+        });
+        StsRelay { url, issued }
+    }
+
+    fn issued(&self) -> Vec<Issued> {
+        self.issued.lock().unwrap().clone()
+    }
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+/// Reads one HTTP request (head and Content-Length body).
+fn read_request(s: &mut TcpStream) -> std::io::Result<Option<(String, Vec<u8>)>> {
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 4096];
+    let head_end = loop {
+        if let Some(i) = find(&buf, b"\r\n\r\n") {
+            break i;
+        }
+        let n = s.read(&mut chunk)?;
+        if n == 0 {
+            return Ok(None);
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    };
+    let head = String::from_utf8_lossy(&buf[..head_end]).to_string();
+    let len = header(&head, "content-length")
+        .and_then(|v| v.parse::<usize>().ok())
+        .unwrap_or(0);
+    let mut body = buf[head_end + 4..].to_vec();
+    while body.len() < len {
+        let n = s.read(&mut chunk)?;
+        if n == 0 {
+            break;
+        }
+        body.extend_from_slice(&chunk[..n]);
+    }
+    Ok(Some((head, body)))
+}
+
+fn header<'a>(head: &'a str, name: &str) -> Option<&'a str> {
+    head.lines().skip(1).find_map(|l| {
+        let (k, v) = l.split_once(':')?;
+        k.trim().eq_ignore_ascii_case(name).then(|| v.trim())
+    })
+}
+
+fn xml_field<'a>(xml: &'a str, tag: &str) -> Option<&'a str> {
+    let open = format!("<{tag}>");
+    let start = xml.find(&open)? + open.len();
+    let end = xml[start..].find(&format!("</{tag}>"))? + start;
+    Some(&xml[start..end])
+}
+
+fn xml_unescape(s: &str) -> String {
+    s.replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&apos;", "'")
+        .replace("&amp;", "&")
+}
+
+fn form_field(body: &str, name: &str) -> Option<String> {
+    body.split('&').find_map(|kv| {
+        let (k, v) = kv.split_once('=')?;
+        (k == name).then(|| v.replace("%2F", "/").replace("%3A", ":"))
+    })
+}
+
+fn relay_one(
+    mut client: TcpStream,
+    upstream: &str,
+    cluster: &'static KafkaCluster,
+    log: &Mutex<Vec<Issued>>,
+) -> std::io::Result<()> {
+    client.set_read_timeout(Some(Duration::from_secs(30)))?;
+    // One request per connection: the answer says `Connection: close`.
+    let Some((head, body)) = read_request(&mut client)? else {
+        return Ok(());
+    };
+    let mut forward = Vec::new();
+    for line in head.lines() {
+        if line.to_ascii_lowercase().starts_with("connection:") {
+            continue;
+        }
+        forward.extend_from_slice(line.as_bytes());
+        forward.extend_from_slice(b"\r\n");
+    }
+    forward.extend_from_slice(b"Connection: close\r\n\r\n");
+    forward.extend_from_slice(&body);
+    let mut up = TcpStream::connect(upstream)?;
+    up.set_read_timeout(Some(Duration::from_secs(30)))?;
+    up.write_all(&forward)?;
+    let mut answer = Vec::new();
+    up.read_to_end(&mut answer)?;
+    let split = find(&answer, b"\r\n\r\n").ok_or_else(|| {
+        std::io::Error::other(format!(
+            "moto's answer has no header end ({} bytes)",
+            answer.len()
+        ))
+    })?;
+    let rhead = String::from_utf8_lossy(&answer[..split]).to_string();
+    assert!(
+        header(&rhead, "transfer-encoding").is_none(),
+        "moto answered chunked: {rhead}"
+    );
+    let rbody = &answer[split + 4..];
+    let text = String::from_utf8_lossy(rbody);
+    if text.contains("<AssumeRoleResponse") {
+        let get = |tag: &str| {
+            xml_field(&text, tag)
+                .map(xml_unescape)
+                .unwrap_or_else(|| panic!("AssumeRole answer without <{tag}>: {text}"))
+        };
+        let akid = get("AccessKeyId");
+        let principal = xml_field(&text, "AssumedRoleUser")
+            .and_then(|u| xml_field(u, "Arn"))
+            .map(xml_unescape)
+            .unwrap_or_else(|| panic!("AssumeRole answer without AssumedRoleUser/Arn: {text}"));
+        cluster
+            .register_iam_credentials(
+                &akid,
+                &get("SecretAccessKey"),
+                Some(&get("SessionToken")),
+                &principal,
+            )
+            .expect("register the assumed-role credentials with the validator");
+        let request = String::from_utf8_lossy(&body);
+        log.lock().unwrap().push(Issued {
+            role_session_name: form_field(&request, "RoleSessionName").unwrap_or_default(),
+            principal,
+            access_key_id: akid,
+        });
+    }
+    let mut reply = Vec::new();
+    for line in rhead.lines() {
+        let lower = line.to_ascii_lowercase();
+        if lower.starts_with("connection:") || lower.starts_with("content-length:") {
+            continue;
+        }
+        reply.extend_from_slice(line.as_bytes());
+        reply.extend_from_slice(b"\r\n");
+    }
+    reply.extend_from_slice(
+        format!(
+            "Content-Length: {}\r\nConnection: close\r\n\r\n",
+            rbody.len()
+        )
+        .as_bytes(),
+    );
+    reply.extend_from_slice(rbody);
+    client.write_all(&reply)?;
+    client.flush()
+}
+
+/// Creates a secret in moto with boto3 (installed with moto).
+fn put_secret(url: &str, name: &str, value: &str) {
+    let st = Command::new("python3")
+        .args([
+            "-c",
+            "import sys, boto3; boto3.client('secretsmanager', endpoint_url=sys.argv[1], region_name='us-east-1', aws_access_key_id='x', aws_secret_access_key='y').create_secret(Name=sys.argv[2], SecretString=sys.argv[3])",
+            url,
+            name,
+            value,
+        ])
+        .status()
+        .expect("python3 with boto3");
+    assert!(st.success());
+}
+
+/// The broker's log shows the validator accepting this access key as this principal.
+fn assert_broker_accepted(cluster: &KafkaCluster, access_key_id: &str, principal: &str) {
+    let want = format!("accepted access key {access_key_id} as principal {principal}");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let found = cluster
+            .brokers()
+            .iter()
+            .any(|b| std::fs::read_to_string(&b.log).is_ok_and(|l| l.contains(&want)));
+        if found {
+            return;
+        }
+        assert!(Instant::now() < deadline, "no broker log says {want:?}");
+        thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// The `--bootstrap-servers` and TLS flags of the SASL_SSL listener (MSK IAM's port 9098).
+fn sasl_ssl(cluster: &KafkaCluster) -> Vec<String> {
+    vec![
+        "--bootstrap-servers".into(),
+        cluster.bootstrap(Listener::SaslSsl),
+        "--tls-ca-file".into(),
+        cluster.ca_pem_path().display().to_string(),
+    ]
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tests
+
+#[test]
+fn msk_iam_producer_and_consumer_apps_end_to_end() {
+    let k = shared();
+    let moto = moto_server::MotoServer::start();
+    let relay = StsRelay::start(moto.url(), k);
+    let home = tempfile::tempdir().unwrap();
+    let tag = std::process::id();
+    let topic = format!("apps-iam-{tag}");
+    let group = format!("ConsumerApp-1-group-{tag}");
+    create_topic(k, &topic, 3, &[]);
+    allow_topic(k, &topic, PRODUCER_PRINCIPAL, true);
+    allow_topic(k, &topic, CONSUMER_PRINCIPAL, false);
+    allow(
+        k,
+        kquota_admin::ops::ResourceType::Group,
+        &group,
+        CONSUMER_PRINCIPAL,
+        &[kquota_admin::ops::Operation::Read],
+    );
+
+    // ProducerApp-1, as the sample app is started (sync, quota metrics printed, text output).
+    let mut c = kquota(home.path());
+    with_aws(&mut c, moto.url(), &relay)
+        .arg("produce")
+        .args(sasl_ssl(k))
+        .args(["--assume-role-arn", WRITE_ROLE, "--region", "us-east-1"])
+        .args(["--role-session-name", "producerapp-1-role-session"])
+        .args(["--client-id", "producerapp-1-client-id"])
+        .args(["--topic-name", &topic, "--num-messages", "50"])
+        .args(["--producer-type", "sync", "--print-producer-quota-metrics"]);
+    let (code, out, err) = run(&mut c);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        err.is_empty(),
+        "stderr is not a terminal: no progress line: {err}"
+    );
+    let done = out
+        .lines()
+        .find(|l| l.starts_with("produce: "))
+        .unwrap_or_else(|| panic!("no summary: {out}"));
+    assert!(
+        done.starts_with("produce: 50 records, 50 ok, 0 failed in "),
+        "{out}"
+    );
+    let secs: f64 = done
+        .trim_start_matches("produce: 50 records, 50 ok, 0 failed in ")
+        .trim_end_matches(" s")
+        .parse()
+        .unwrap();
+    assert!(secs > 0.0, "{done}");
+    // The Java client's metric names, with numbers (the first response makes them 0.0 or more).
+    let metrics = out
+        .lines()
+        .rfind(|l| l.starts_with("produce-throttle-time-avg: "))
+        .unwrap_or_else(|| panic!("no metrics: {out}"));
+    let values: Vec<f64> = metrics
+        .split_whitespace()
+        .filter_map(|w| w.parse().ok())
+        .collect();
+    assert_eq!(values.len(), 2, "{metrics}");
+    assert!(values.iter().all(|v| *v >= 0.0), "{metrics}");
+    assert!(
+        metrics.contains("  produce-throttle-time-max: "),
+        "{metrics}"
+    );
+
+    // The binary assumed the role with the session name given, and the broker authenticated the
+    // token signed with those credentials as the assumed-role ARN STS returned.
+    let issued = relay.issued();
+    assert_eq!(issued.len(), 1, "{issued:?}");
+    assert_eq!(issued[0].role_session_name, "producerapp-1-role-session");
+    assert_eq!(issued[0].principal, PRODUCER_PRINCIPAL);
+    assert_broker_accepted(k, &issued[0].access_key_id, PRODUCER_PRINCIPAL);
+
+    // ConsumerApp-1 reads them back in its group, JSON lines, each record printed.
+    let mut c = kquota(home.path());
+    with_aws(&mut c, moto.url(), &relay)
+        .arg("consume")
+        .args(sasl_ssl(k))
+        .args(["--assume-role-arn", READ_ROLE, "--region", "us-east-1"])
+        .args(["--role-session-name", "consumerapp-1-role-session"])
+        .args(["--client-id", "consumerapp-1-client-id"])
+        .args(["--topic-name", &topic, "--consumer-group", &group])
+        .args(["--num-messages", "50", "--duration", "60"])
+        .args([
+            "--print-consumer-quota-metrics",
+            "--print-records",
+            "--json",
+        ]);
+    let (code, out, err) = run(&mut c);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(err.is_empty(), "{err}");
+    let lines = json_lines(&out);
+    let indices: BTreeSet<u64> = lines
+        .iter()
+        .filter(|l| l["type"] == "record")
+        .map(|l| l["value"].as_str().unwrap()[..12].parse().unwrap())
+        .collect();
+    assert_eq!(
+        indices,
+        (0..50).collect(),
+        "every produced record, once: {out}"
+    );
+    let s = summary(&out);
+    assert_eq!(s["app"], "consume");
+    assert_eq!(s["acked"], 50, "{s}");
+    assert!(s["elapsed_s"].as_f64().unwrap() > 0.0, "{s}");
+    assert!(s["fetch-throttle-time-max"].as_f64().is_some(), "{s}");
+    assert!(
+        s["brokers"].as_array().is_some_and(|b| !b.is_empty()),
+        "{s}"
+    );
+    let issued = relay.issued();
+    assert_eq!(issued.len(), 2, "{issued:?}");
+    assert_eq!(issued[1].role_session_name, "consumerapp-1-role-session");
+    assert_eq!(issued[1].principal, CONSUMER_PRINCIPAL);
+    assert_broker_accepted(k, &issued[1].access_key_id, CONSUMER_PRINCIPAL);
+
+    delete_topic(k, &topic);
+}
+
+#[test]
+fn identity_secret_supplies_the_client_id_and_role_session() {
+    let k = shared();
+    let moto = moto_server::MotoServer::start();
+    let relay = StsRelay::start(moto.url(), k);
+    let home = tempfile::tempdir().unwrap();
+    let tag = std::process::id();
+    let topic = format!("apps-secret-{tag}");
+    let client_id = format!("secretapp-{tag}-client-id");
+    let session = format!("secretapp-{tag}-role-session");
+    let principal = format!("arn:aws:sts::111111111111:assumed-role/Topic-B-Write-Role/{session}");
+    let secret = format!("kquota/secretapp-{tag}");
+    put_secret(
+        moto.url(),
+        &secret,
+        &format!(r#"{{"client_id":"{client_id}","role_session_name":"{session}"}}"#),
+    );
+    create_topic(k, &topic, 1, &[]);
+    allow_topic(k, &topic, &principal, true);
+    // A quota on exactly the secret's (principal, client-id): only a client presenting both is
+    // throttled by it.
+    let plaintext = k.bootstrap(Listener::Plaintext);
+    let (code, out, err) = run(kquota(home.path())
+        .args(["quotas", "alter", "-b", &plaintext])
+        .args(["--user", &principal, "--client-id", &client_id])
+        .args(["--set", "producer_byte_rate=1024"]));
+    assert_eq!(code, 0, "{out}{err}");
+
+    let mut c = kquota(home.path());
+    with_aws(&mut c, moto.url(), &relay)
+        .arg("produce")
+        .args(sasl_ssl(k))
+        .args(["--assume-role-arn", WRITE_ROLE, "--region", "us-east-1"])
+        .args(["--identity-secret", &secret])
+        .args(["--topic-name", &topic, "--num-messages", "12"])
+        .args(["--message-size", "1500", "--json"]);
+    let (code, out, err) = run(&mut c);
+    let _ = run(kquota(home.path())
+        .args(["quotas", "delete", "-b", &plaintext])
+        .args(["--user", &principal, "--client-id", &client_id]));
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(err.is_empty(), "{err}");
+    let s = summary(&out);
+    assert_eq!(s["acked"], 12, "{s}");
+    assert_eq!(s["failed"], 0, "{s}");
+    assert!(s["elapsed_s"].as_f64().unwrap() > 0.0, "{s}");
+    let max = s["produce-throttle-time-max"].as_f64().unwrap();
+    assert!(
+        max > 0.0,
+        "the (principal, client-id) quota from the secret's identity throttled: {s}"
+    );
+    let issued = relay.issued();
+    assert_eq!(issued.len(), 1, "{issued:?}");
+    assert_eq!(
+        issued[0].role_session_name, session,
+        "session from the secret"
+    );
+    assert_eq!(issued[0].principal, principal);
+    assert_broker_accepted(k, &issued[0].access_key_id, &principal);
+
+    // The same identity given as plain flags too, or no role for the secret's session: usage
+    // errors before any AWS or Kafka call (nothing listens on the bootstrap address).
+    let dead = dead_addr();
+    for (extra, want) in [
+        (
+            vec!["--assume-role-arn", WRITE_ROLE, "--client-id", "x"],
+            "--identity-secret supplies the client-id and the role session name; do not also give --client-id",
+        ),
+        (
+            vec!["--assume-role-arn", WRITE_ROLE, "--role-session-name", "s"],
+            "do not also give --role-session-name",
+        ),
+        (vec![], "--identity-secret needs MSK IAM with a role to assume"),
+    ] {
+        for app in ["produce", "consume"] {
+            let mut c = kquota(home.path());
+            with_aws(&mut c, moto.url(), &relay)
+                .args([app, "-b", &dead, "--topic-name", &topic])
+                .args(["--num-messages", "1", "--identity-secret", &secret])
+                .args(&extra);
+            let (code, out, err) = run(&mut c);
+            assert_eq!(code, 2, "{app} {extra:?}: {err}");
+            assert!(out.is_empty(), "{out}");
+            assert_one_error_line(&err, want, app);
+        }
+    }
+    assert_eq!(relay.issued().len(), 1, "no AssumeRole for usage errors");
+
+    // A secret that does not exist: one line naming it, exit 4 (an AWS failure).
+    let mut c = kquota(home.path());
+    with_aws(&mut c, moto.url(), &relay)
+        .arg("produce")
+        .args(sasl_ssl(k))
+        .args(["--assume-role-arn", WRITE_ROLE, "--region", "us-east-1"])
+        .args(["--identity-secret", "kquota/absent", "--topic-name", &topic]);
+    let (code, out, err) = run(&mut c);
+    assert_eq!(code, 4, "{err}");
+    assert!(out.is_empty(), "{out}");
+    assert_one_error_line(
+        &err,
+        "AWS Secrets Manager GetSecretValue for kquota/absent failed",
+        "absent secret",
+    );
+    delete_topic(k, &topic);
+}
+
+#[test]
+fn bad_input_is_one_error_line_with_the_documented_exit_code() {
+    let k = shared();
+    let home = tempfile::tempdir().unwrap();
+    let tag = std::process::id();
+    let plaintext = k.bootstrap(Listener::Plaintext);
+    let missing = format!("apps-missing-{tag}");
+    let dead = dead_addr();
+
+    // A topic that does not exist: exit 2, nothing produced, no summary.
+    let (code, out, err) = run(kquota(home.path())
+        .args(["produce", "-b", &plaintext, "--topic-name", &missing])
+        .args(["--num-messages", "5"]));
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(out.is_empty(), "{out}");
+    assert_one_error_line(
+        &err,
+        &format!("topic '{missing}' does not exist or is not visible to this principal"),
+        "produce to a missing topic",
+    );
+    for group in [None, Some("apps-missing-group")] {
+        let mut c = kquota(home.path());
+        c.args(["consume", "-b", &plaintext, "--topic-name", &missing])
+            .args(["--num-messages", "5"]);
+        if let Some(g) = group {
+            c.args(["--consumer-group", g]);
+        }
+        let (code, out, err) = run(&mut c);
+        assert_eq!(code, 2, "{group:?}: {out}{err}");
+        assert!(out.is_empty(), "{out}");
+        assert_one_error_line(
+            &err,
+            &format!("topic '{missing}' does not exist"),
+            "consume a missing topic",
+        );
+    }
+
+    // A group the principal may not use: alice may read the topic but has no group ACL.
+    let topic = format!("apps-acl-{tag}");
+    create_topic(k, &topic, 1, &[]);
+    allow_topic(k, &topic, "alice", false);
+    let sasl = k.bootstrap(Listener::SaslPlaintext);
+    let alice = |c: &mut Command| {
+        c.args(["--security-protocol", "SASL_PLAINTEXT"])
+            .args(["--sasl-mechanism", "SCRAM-SHA-512"])
+            .args(["--sasl-username", "alice"])
+            .env("KQUOTA_SASL_PASSWORD", "alice-secret");
+    };
+    let mut c = kquota(home.path());
+    c.args(["consume", "-b", &sasl, "--topic-name", &topic])
+        .args(["--consumer-group", "apps-forbidden-group"])
+        .args(["--num-messages", "1", "--duration", "20"]);
+    alice(&mut c);
+    let (code, out, err) = run(&mut c);
+    assert_eq!(code, 4, "{out}{err}");
+    assert!(out.is_empty(), "{out}");
+    assert_one_error_line(&err, "GroupAuthorizationFailed", "forbidden group");
+    assert!(err.contains("'apps-forbidden-group'"), "{err}");
+    assert!(err.contains("it needs READ on the group"), "{err}");
+    assert!(!err.contains("alice-secret"), "{err}");
+    // ... and may not write it either: an authorization failure too.
+    let mut c = kquota(home.path());
+    c.args(["produce", "-b", &sasl, "--topic-name", &topic])
+        .args(["--num-messages", "3"]);
+    alice(&mut c);
+    let (code, out, err) = run(&mut c);
+    assert_eq!(code, 4, "{out}{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.starts_with("error: ") && err.contains("AuthorizationFailed"),
+        "{err}"
+    );
+
+    // An unknown compression name and a record larger than max.request.size: usage errors
+    // before connecting (nothing listens on `dead`).
+    for (extra, want) in [
+        (
+            vec!["--compression", "brotli"],
+            "unknown compression type 'brotli'",
+        ),
+        (
+            vec!["--message-size", "2000000"],
+            "--message-size 2000000 is larger than the producer's max.request.size of 1048576 bytes",
+        ),
+    ] {
+        let (code, out, err) = run(kquota(home.path())
+            .args(["produce", "-b", &dead, "--topic-name", &topic])
+            .args(&extra));
+        assert_eq!(code, 2, "{extra:?}: {err}");
+        assert!(out.is_empty(), "{out}");
+        assert_one_error_line(&err, want, "bad producer flag");
+        assert!(!err.contains(&dead), "the broker was contacted: {err}");
+    }
+
+    // A record larger than the broker allows for the topic (max.message.bytes): the broker's
+    // MESSAGE_TOO_LARGE stops the run at the first record, which is reported in the summary.
+    let small = format!("apps-small-{tag}");
+    create_topic(k, &small, 1, &[("max.message.bytes", "2000")]);
+    for mode in ["sync", "async"] {
+        let (code, out, err) = run(kquota(home.path())
+            .args(["produce", "-b", &plaintext, "--topic-name", &small])
+            .args(["--num-messages", "20", "--message-size", "5000"])
+            .args(["--producer-type", mode, "--json"]));
+        assert_eq!(code, 3, "{mode}: {out}{err}");
+        assert_one_error_line(&err, "MessageTooLarge", mode);
+        let s = summary(&out);
+        let (n, acked, failed) = (
+            s["records"].as_u64().unwrap(),
+            s["acked"].as_u64().unwrap(),
+            s["failed"].as_u64().unwrap(),
+        );
+        assert_eq!(acked, 0, "{s}");
+        assert_eq!(failed, n, "every accepted record reported: {s}");
+        assert!(n >= 1, "{s}");
+        if mode == "sync" {
+            assert_eq!(n, 1, "sync stops at the first refusal: {s}");
+        }
+        assert!(
+            err.contains(&format!(
+                "(stopped after {n} record(s): 0 acknowledged, {n} failed)"
+            )),
+            "{err}"
+        );
+    }
+
+    // An unreachable broker: exit 4 naming the address.
+    for app in ["produce", "consume"] {
+        let (code, out, err) = run(kquota(home.path())
+            .args([app, "-b", &dead, "--topic-name", &topic])
+            .args(["--num-messages", "1"]));
+        assert_eq!(code, 4, "{app}: {err}");
+        assert!(out.is_empty(), "{out}");
+        assert_one_error_line(&err, &format!("cannot connect to {dead}"), app);
+    }
+    delete_topic(k, &topic);
+    delete_topic(k, &small);
+}
+
+#[test]
+fn a_broker_going_away_mid_run_settles_and_reports_every_record() {
+    let cluster = KafkaCluster::start(ClusterSpec::single()).expect("start a broker");
+    let home = tempfile::tempdir().unwrap();
+    let topic = "apps-going-away";
+    create_topic(&cluster, topic, 1, &[]);
+    let bootstrap = cluster.bootstrap(Listener::Plaintext);
+    let producer = spawn(
+        kquota(home.path())
+            .args(["produce", "-b", &bootstrap, "--topic-name", topic])
+            .args(["--producer-type", "async", "--rate", "300"])
+            .args(["--num-messages", "1000000", "--message-size", "200"])
+            .args([
+                "--delivery-timeout-ms",
+                "4000",
+                "--request-timeout-ms",
+                "2000",
+            ])
+            .args(["--max-block-ms", "3000"])
+            .args(["--print-producer-quota-metrics", "--metrics-interval", "1"])
+            .arg("--json"),
+    );
+    // Let it deliver for a while, then stop the broker under it.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let line = producer
+            .lines
+            .recv_timeout(left)
+            .unwrap_or_else(|_| panic!("no metrics with acknowledged records within 60 s"));
+        let v: Value = serde_json::from_str(&line).unwrap();
+        if v["type"] == "metrics" && v["acked"].as_u64().unwrap_or(0) >= 300 {
+            break;
+        }
+    }
+    cluster.stop_broker(1).expect("stop the broker");
+    let stopped = Instant::now();
+    let (code, out, err) = producer.finish(DEADLINE);
+    // max.block.ms (3 s) + delivery.timeout.ms (4 s) + kquota's grace: well under a minute.
+    assert!(
+        stopped.elapsed() < Duration::from_secs(40),
+        "the run ended {} s after the broker left",
+        stopped.elapsed().as_secs()
+    );
+    assert!(
+        code == 3 || code == 4,
+        "a non-zero exit: {code}\n{out}{err}"
+    );
+    let s = summary(&out);
+    let (n, acked, failed) = (
+        s["records"].as_u64().unwrap(),
+        s["acked"].as_u64().unwrap(),
+        s["failed"].as_u64().unwrap(),
+    );
+    assert_eq!(acked + failed, n, "every record accounted for: {s}");
+    assert!(acked >= 300, "{s}");
+    assert!(
+        failed >= 1,
+        "records sent after the broker left failed: {s}"
+    );
+    assert!(n < 1_000_000, "the run stopped early: {s}");
+    let last = err.lines().last().unwrap_or_default();
+    assert!(last.starts_with("error: "), "{err}");
+    assert!(
+        last.contains(&format!("{acked} acknowledged, {failed} failed"))
+            || last.contains(&format!("{failed} of {n} record(s) were not delivered")),
+        "the final line counts the records: {err}"
+    );
+    assert!(
+        err.lines()
+            .all(|l| l.starts_with("error: ") || l.starts_with("(further")),
+        "{err}"
+    );
+
+    // Every acknowledged record is in the log once the broker is back.
+    cluster.start_broker(1).expect("restart the broker");
+    let (code, out, err) = run(kquota(home.path())
+        .args(["consume", "-b", &bootstrap, "--topic-name", topic])
+        .args(["--num-messages", &acked.to_string(), "--duration", "60"])
+        .args(["--json", "--quiet"]));
+    assert_eq!(code, 0, "{out}{err}");
+    let read = summary(&out)["acked"].as_u64().unwrap();
+    assert!(read >= acked, "read {read} of {acked} acknowledged records");
+    drop(cluster);
+}

@@ -123,15 +123,10 @@ pub async fn read_all(
 
 /// Asserts `rate` is within ±`tolerance` (0.15 = 15 %) of `quota`, naming the broker.
 pub fn assert_within(what: &str, rates: &BTreeMap<i32, f64>, quota: f64, tolerance: f64) {
-    assert_between(what, rates, quota, tolerance, tolerance);
-}
-
-/// Asserts `quota x (1 - below) <= rate <= quota x (1 + above)` on every broker.
-pub fn assert_between(what: &str, rates: &BTreeMap<i32, f64>, quota: f64, below: f64, above: f64) {
     assert!(!rates.is_empty(), "{what}: no broker traffic measured");
     for (broker, rate) in rates {
-        let lo = quota * (1.0 - below);
-        let hi = quota * (1.0 + above);
+        let lo = quota * (1.0 - tolerance);
+        let hi = quota * (1.0 + tolerance);
         assert!(
             *rate >= lo && *rate <= hi,
             "{what}: broker {broker} measured {rate:.0} B/s, quota {quota} B/s (allowed {lo:.0}..{hi:.0}); all: {rates:?}"

@@ -4,7 +4,9 @@
 //! the net layer holds back until the throttle ends, KIP-219) does not slow down the others. A
 //! throttled Fetch response comes back empty: that is normal, the same offsets are fetched again.
 //! Fetch sizes shrink while a broker throttles us, so a consumer under a tiny quota still makes
-//! steady progress (the broker also caps them, KAFKA-9677).
+//! steady progress (the broker also caps them, KAFKA-9677), and after a throttle the fetches to
+//! that broker are paced at an estimate of its quota (the `pacing` module) so the rate settles
+//! at the quota instead of swinging between a burst and a window of empty fetches.
 //!
 //! Assign mode ([`Consumer::assign`]) needs no group; [`Consumer::subscribe`] joins a classic
 //! consumer group (see [`crate::group`]).
@@ -21,11 +23,12 @@ use kquota_net::records::decode_batches;
 use kquota_net::{Cluster, ClusterMetadata, Target};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
-use tracing::debug;
+use tracing::{debug, trace};
 
 use crate::error::ClientError;
 use crate::group::{Assignor, GroupMember};
 use crate::metrics::{ClientKind, ClientMetrics, MetricConfig};
+use crate::pacing::{FetchPacer, QUOTA_WINDOW};
 use crate::types::{ConsumerRecord, TopicPartition};
 
 /// Where to start when there is no committed offset (`auto.offset.reset`).
@@ -572,6 +575,7 @@ async fn fetch_loop(ctx: FetchCtx, parts: Vec<(TopicPartition, i64)>) {
     let floor = ctx.config.min_adaptive_fetch_bytes.clamp(1, max_part);
     let mut part_bytes = max_part;
     let mut last_throttle: Option<std::time::Instant> = None;
+    let mut pacer = FetchPacer::new(QUOTA_WINDOW);
     loop {
         let mut topics: BTreeMap<String, Vec<FetchPartition>> = BTreeMap::new();
         for (tp, off) in &positions {
@@ -743,6 +747,11 @@ async fn fetch_loop(ctx: FetchCtx, parts: Vec<(TopicPartition, i64)>) {
             bytes + overhead,
             count,
         );
+        let pause = pacer.on_response(
+            std::time::Instant::now(),
+            bytes + overhead,
+            resp.throttle_time_ms,
+        );
         // Under a quota, ask for less per fetch so each response stays within what the broker
         // lets through in a fraction of its window; grow back when unthrottled.
         // Shrink on a throttle; grow back only after 30 s without one, so that under a quota
@@ -770,6 +779,10 @@ async fn fetch_loop(ctx: FetchCtx, parts: Vec<(TopicPartition, i64)>) {
         }
         if stop {
             return;
+        }
+        if !pause.is_zero() {
+            trace!(broker = ctx.leader, pause = ?pause, quota_estimate = ?pacer.rate(), "pacing fetches");
+            tokio::time::sleep(pause).await;
         }
     }
 }

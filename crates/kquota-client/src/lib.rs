@@ -19,6 +19,7 @@ pub mod consumer;
 pub mod error;
 pub mod group;
 pub mod metrics;
+mod pacing;
 pub mod partitioner;
 pub mod producer;
 mod types;

@@ -12,6 +12,10 @@ use std::net::IpAddr;
 
 use crate::model::{Alteration, Entity, EntityName, EntityType, Op, QuotaKey, Shape, ValueKind};
 
+/// The longest name a Kafka protocol string carries (an `i16` length; the broker refuses
+/// longer ones as an invalid request).
+pub const MAX_NAME_BYTES: usize = i16::MAX as usize;
+
 /// The rule a value or entity broke.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -22,6 +26,8 @@ pub enum Rule {
     IpCombined,
     /// A name is the empty string (use the default entity instead).
     EmptyName(EntityType),
+    /// A name longer than a Kafka protocol string can carry (32 767 bytes).
+    NameTooLong(EntityType),
     /// An `ip` name is neither an IP address nor a resolvable host.
     InvalidIp,
     /// The key is not a client quota key at all.
@@ -97,6 +103,17 @@ pub fn validate_entity(entity: &Entity) -> Result<Shape, ValidationError> {
                     Rule::EmptyName(t),
                     format!(
                         "empty {t} name is not allowed (use the default entity for \"all {t}s\")"
+                    ),
+                ));
+            }
+            if s.len() > MAX_NAME_BYTES {
+                return Err(err(
+                    entity,
+                    None,
+                    Rule::NameTooLong(t),
+                    format!(
+                        "{t} name of {} bytes is longer than a Kafka string can be ({MAX_NAME_BYTES} bytes)",
+                        s.len()
                     ),
                 ));
             }
@@ -372,6 +389,11 @@ mod tests {
         assert_eq!(validate_entity(&mixed).unwrap_err().rule, Rule::IpCombined);
         let e = validate_entity(&Entity::new().with_client_id(EntityName::named(""))).unwrap_err();
         assert_eq!(e.rule, Rule::EmptyName(EntityType::ClientId));
+        let long = "a".repeat(MAX_NAME_BYTES + 1);
+        let e = validate_entity(&user(&long)).unwrap_err();
+        assert_eq!(e.rule, Rule::NameTooLong(EntityType::User));
+        assert!(e.to_string().contains("32768 bytes"), "{e}");
+        assert!(validate_entity(&user(&long[1..])).is_ok());
         let bad_ip = Entity::new().with_ip(EntityName::named("not an ip!"));
         assert_eq!(validate_entity(&bad_ip).unwrap_err().rule, Rule::InvalidIp);
     }

@@ -81,8 +81,8 @@ pub struct ConnectArgs {
     #[arg(long = "connect-client-id", value_name = "ID")]
     pub connect_client_id: Option<String>,
 
-    /// Per-request timeout in milliseconds.
-    #[arg(long, value_name = "MS")]
+    /// Per-request timeout in milliseconds (at least 1).
+    #[arg(long, value_name = "MS", value_parser = clap::value_parser!(u64).range(1..))]
     pub request_timeout_ms: Option<u64>,
 }
 
@@ -521,7 +521,14 @@ fn resolve(
             p.value
                 .trim()
                 .parse()
-                .map_err(|_| bad(p, format!("'{}' is not a number of milliseconds", p.value)))?,
+                .ok()
+                .filter(|ms: &u64| *ms > 0)
+                .ok_or_else(|| {
+                    bad(
+                        p,
+                        format!("'{}' is not a number of milliseconds > 0", p.value),
+                    )
+                })?,
         ),
         (None, None) => None,
     };

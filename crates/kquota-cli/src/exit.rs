@@ -28,7 +28,7 @@ pub const CONNECTION: u8 = 4;
 pub const EXIT_CODES_HELP: &str =
     "Exit codes: 0 success; 1 internal error; 2 usage or validation error \
 (nothing sent); 3 the broker rejected the request (any failed entity fails the command); \
-4 connection, authentication or authorization failure.";
+4 connection, authentication or authorization failure; 141 stdout closed early (as for SIGPIPE).";
 
 /// The class of a failure, which decides the exit code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

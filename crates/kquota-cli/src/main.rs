@@ -75,7 +75,39 @@ async fn dispatch(command: Command) -> anyhow::Result<()> {
     }
 }
 
+/// Exit status when stdout is closed early (`kquota ... | head`): what a shell reports for a
+/// process ended by SIGPIPE (128 + 13), which is how other Unix tools end there.
+const CLOSED_STDOUT: u8 = 141;
+
+/// True for the panic message of a write to a closed stdout: std's `println!`
+/// ("failed printing to stdout: Broken pipe") or clap_complete's generator ("failed to write
+/// completion file: ... BrokenPipe").
+fn is_closed_stdout_panic(message: &str) -> bool {
+    (message.contains("Broken pipe") || message.contains("BrokenPipe"))
+        && (message.contains("stdout") || message.contains("completion"))
+}
+
+/// `println!` panics when stdout is a closed pipe. The CLI has no use for a backtrace there:
+/// the reader has gone, so end quietly. (Restoring SIGPIPE's default action instead would also
+/// kill the process on a write to a closed broker socket, which must be an error line.)
+fn quiet_on_closed_stdout() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let payload = info.payload();
+        let message = payload
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| payload.downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        if is_closed_stdout_panic(message) {
+            std::process::exit(CLOSED_STDOUT.into());
+        }
+        default(info);
+    }));
+}
+
 fn main() -> ExitCode {
+    quiet_on_closed_stdout();
     // Invoked as `kafka-configs` / `kafka-configs.sh` (symlink): run the compatible mode directly.
     let mut argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
     if let Some(name) = argv
@@ -112,6 +144,14 @@ fn main() -> ExitCode {
     };
     match rt.block_on(dispatch(cli.command)) {
         Ok(()) => ExitCode::from(exit::OK),
+        // A write to stdout that failed as a whole (e.g. `kquota man | head`); a broken broker
+        // connection is a kquota-net error, never a bare io::Error here.
+        Err(e)
+            if e.downcast_ref::<std::io::Error>()
+                .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe) =>
+        {
+            ExitCode::from(CLOSED_STDOUT)
+        }
         Err(e) => {
             eprintln!("error: {}", exit::one_line(&e));
             ExitCode::from(exit::code_for(&e))

@@ -275,7 +275,7 @@ impl Consumer {
             .map_err(|e| ClientError::net("metadata", e))?;
         for t in &topics {
             if md.topics.get(t).is_none_or(|x| x.partitions.is_empty()) {
-                return Err(ClientError::UnknownTopic(t.clone()));
+                return Err(ClientError::missing_topic(t, &md));
             }
         }
         Ok(md)

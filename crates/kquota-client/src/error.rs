@@ -110,6 +110,19 @@ impl ClientError {
         }
     }
 
+    /// The error for a topic that Metadata gave no partitions for: the broker's topic-level
+    /// error when it has one other than "unknown" (e.g. 29 TOPIC_AUTHORIZATION_FAILED),
+    /// otherwise [`ClientError::UnknownTopic`].
+    pub fn missing_topic(topic: &str, md: &kquota_net::ClusterMetadata) -> Self {
+        match md.topics.get(topic).map(|t| t.error_code) {
+            // 3 UNKNOWN_TOPIC_OR_PARTITION, 17 INVALID_TOPIC_EXCEPTION.
+            Some(code) if code != 0 && code != 3 && code != 17 => {
+                ClientError::broker(format!("metadata for topic '{topic}'"), code, None)
+            }
+            _ => ClientError::UnknownTopic(topic.to_owned()),
+        }
+    }
+
     /// A connection-layer error with context.
     pub fn net<E: std::error::Error + Send + Sync + 'static>(
         context: impl Into<String>,

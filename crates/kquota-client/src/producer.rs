@@ -281,7 +281,7 @@ impl Producer {
             .map_err(|e| ClientError::net(format!("metadata for topic '{topic}'"), e))?;
         match md.topics.get(topic) {
             Some(t) if !t.partitions.is_empty() => Ok((t.partitions.len(), md.clone())),
-            _ => Err(ClientError::UnknownTopic(topic.to_owned())),
+            _ => Err(ClientError::missing_topic(topic, &md)),
         }
     }
 

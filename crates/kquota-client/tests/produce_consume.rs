@@ -126,12 +126,13 @@ async fn bad_input_gives_clear_errors() {
         .unwrap_err();
     assert!(matches!(e, ClientError::UnknownTopic(_)), "{e}");
     assert!(e.to_string().contains("no-such-topic-xyz"));
-    let big = ProducerRecord::new("pc-acks", vec![0u8; 2 * 1024 * 1024]);
+    // This test's own topic: tests in this binary run in any order.
+    common::create_topic(&cluster, "pc-big", 1, 1).await;
+    let big = ProducerRecord::new("pc-big", vec![0u8; 2 * 1024 * 1024]);
     let e = p.send(big).await.unwrap_err();
     assert!(matches!(e, ClientError::RecordTooLarge { .. }), "{e}");
     p.close().await;
     // Larger than the broker's message.max.bytes (1 MiB default) but allowed by the client.
-    common::create_topic(&cluster, "pc-big", 1, 1).await;
     let cfg = ProducerConfig {
         max_request_size: 4 * 1024 * 1024,
         ..ProducerConfig::default()
@@ -153,7 +154,7 @@ async fn bad_input_gives_clear_errors() {
         .unwrap_err();
     assert!(e.to_string().contains("unknown compression type"));
     let mut c = kquota_client::Consumer::new(cluster, Default::default());
-    let e = c.assign(vec![common::tp("pc-acks", 7)]).await.unwrap_err();
+    let e = c.assign(vec![common::tp("pc-big", 7)]).await.unwrap_err();
     assert!(e.to_string().contains("partition 7 does not exist"), "{e}");
 }
 

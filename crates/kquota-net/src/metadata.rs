@@ -63,6 +63,9 @@ pub struct TopicInfo {
     pub is_internal: bool,
     /// Partitions by index.
     pub partitions: BTreeMap<i32, PartitionInfo>,
+    /// The topic-level error code of the last Metadata response (0 for none), e.g. 29
+    /// TOPIC_AUTHORIZATION_FAILED, when `partitions` is empty.
+    pub error_code: i16,
 }
 
 /// A snapshot of the cluster's metadata.
@@ -147,6 +150,7 @@ impl ClusterMetadata {
                     topic_id: t.topic_id,
                     is_internal: t.is_internal,
                     partitions,
+                    error_code: t.error_code,
                 },
             );
         }

@@ -9,6 +9,7 @@
 //! use, or a lost connection ends the run with one error line (after the summary of what was
 //! read, if anything was).
 
+use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use clap::Args;
@@ -130,7 +131,22 @@ pub async fn run(args: ConsumeArgs) -> anyhow::Result<()> {
     let mut result: Result<(), kquota_client::ClientError> = Ok(());
     while s.acked < limit && stop_at.is_none_or(|t| Instant::now() < t) {
         match consumer.poll(Duration::from_millis(250)).await {
-            Ok(records) => {
+            Ok(mut records) => {
+                // Stop at exactly --num-messages: hand the rest back (seek to the first record
+                // not taken, per partition) so the final commit does not skip them.
+                let room = usize::try_from(limit - s.acked).unwrap_or(usize::MAX);
+                if records.len() > room {
+                    let mut rewind: BTreeMap<TopicPartition, i64> = BTreeMap::new();
+                    for r in records.drain(room..) {
+                        let at = rewind
+                            .entry(TopicPartition::new(r.topic, r.partition))
+                            .or_insert(r.offset);
+                        *at = (*at).min(r.offset);
+                    }
+                    for (tp, offset) in &rewind {
+                        consumer.seek(tp, *offset);
+                    }
+                }
                 for r in &records {
                     if args.print_records {
                         let value = r

@@ -850,6 +850,23 @@ fn bad_input_is_one_error_line_with_the_documented_exit_code() {
         "{err}"
     );
 
+    // A topic the principal may not even describe: an authorization failure (exit 4) with the
+    // broker's error, not "does not exist". (acks=1: no idempotence, which alice may not use.)
+    let hidden = format!("apps-hidden-{tag}");
+    create_topic(k, &hidden, 1, &[]);
+    for app in [vec!["produce", "--acks", "1"], vec!["consume"]] {
+        let mut c = kquota(home.path());
+        c.args(&app)
+            .args(["-b", &sasl, "--topic-name", &hidden])
+            .args(["--num-messages", "1", "--duration", "20"]);
+        alice(&mut c);
+        let (code, out, err) = run(&mut c);
+        assert_eq!(code, 4, "{app:?}: {out}{err}");
+        assert_one_error_line(&err, "TopicAuthorizationFailed", app[0]);
+        assert!(!err.contains("does not exist"), "{err}");
+    }
+    delete_topic(k, &hidden);
+
     // An unknown compression name and a record larger than max.request.size: usage errors
     // before connecting (nothing listens on `dead`).
     for (extra, want) in [
@@ -999,4 +1016,76 @@ fn a_broker_going_away_mid_run_settles_and_reports_every_record() {
     let read = summary(&out)["acked"].as_u64().unwrap();
     assert!(read >= acked, "read {read} of {acked} acknowledged records");
     drop(cluster);
+}
+
+#[test]
+fn consume_stops_at_exactly_num_messages_and_the_group_resumes_after_them() {
+    let k = shared();
+    let home = tempfile::tempdir().unwrap();
+    let plaintext = k.bootstrap(Listener::Plaintext);
+    let topic = format!("apps-exact-{}", std::process::id());
+    let group = format!("{topic}-group");
+    create_topic(k, &topic, 3, &[]);
+    let (code, out, err) = run(kquota(home.path())
+        .args(["produce", "-b", &plaintext, "--topic-name", &topic])
+        .args(["--num-messages", "30", "--message-size", "10", "--json"]));
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(summary(&out)["acked"], 30, "{out}");
+    // Fetches return many records at once; the app takes exactly what was asked for, and the
+    // group's committed offsets cover exactly those records.
+    let mut seen = BTreeSet::new();
+    for want in [7u64, 23] {
+        let (code, out, err) = run(kquota(home.path())
+            .args(["consume", "-b", &plaintext, "--topic-name", &topic])
+            .args(["--consumer-group", &group, "--print-records", "--json"])
+            .args(["--num-messages", &want.to_string(), "--duration", "60"]));
+        assert_eq!(code, 0, "{out}{err}");
+        let records: Vec<Value> = json_lines(&out)
+            .into_iter()
+            .filter(|v| v["type"] == "record")
+            .collect();
+        assert_eq!(records.len() as u64, want, "{out}");
+        assert_eq!(summary(&out)["records"], want, "{out}");
+        for r in records {
+            let key = (
+                r["partition"].as_i64().unwrap(),
+                r["offset"].as_i64().unwrap(),
+            );
+            assert!(seen.insert(key), "record {key:?} read twice: {out}");
+        }
+    }
+    assert_eq!(seen.len(), 30);
+    delete_topic(k, &topic);
+}
+
+#[test]
+fn a_closed_stdout_ends_quietly_without_a_panic() {
+    let home = tempfile::tempdir().unwrap();
+    for args in [vec!["completions", "bash"], vec!["man"]] {
+        let mut child = kquota(home.path())
+            .args(&args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Read one byte, then close the pipe: the rest of the output has nowhere to go.
+        let mut stdout = child.stdout.take().unwrap();
+        let mut one = [0u8; 1];
+        stdout.read_exact(&mut one).unwrap();
+        drop(stdout);
+        let mut err = String::new();
+        child
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut err)
+            .unwrap();
+        let status = child.wait().unwrap();
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+        assert!(err.is_empty(), "{args:?}: {err}");
+        assert!(
+            matches!(status.code(), Some(0) | Some(141)),
+            "{args:?}: {status:?}"
+        );
+    }
 }

@@ -462,31 +462,33 @@ const SEND_GRACE: Duration = Duration::from_secs(1);
 /// reports it failed (the producer expires it itself unless it cannot reach the cluster).
 const SETTLE_GRACE: Duration = Duration::from_secs(5);
 
+/// A timeout kquota itself reports for a record, with what it was about.
+fn timed_out(context: String, message: String) -> ClientError {
+    ClientError::net(
+        context,
+        std::io::Error::new(std::io::ErrorKind::TimedOut, message),
+    )
+}
+
 /// `send` did not return within max.block.ms: no metadata (the cluster is unreachable).
 fn not_accepted(topic: &str, max_block: Duration) -> ClientError {
-    ClientError::net(
+    timed_out(
         format!("send to topic '{topic}'"),
-        std::io::Error::new(
-            std::io::ErrorKind::TimedOut,
-            format!(
-                "the producer could not take the record within max.block.ms ({} ms): no metadata from the cluster (unreachable?)",
-                max_block.as_millis()
-            ),
+        format!(
+            "the producer could not take the record within max.block.ms ({} ms): no metadata from the cluster (unreachable?)",
+            max_block.as_millis()
         ),
     )
 }
 
 /// An accepted record without an outcome well after delivery.timeout.ms.
 fn unsettled(topic: &str, within: Duration) -> ClientError {
-    ClientError::net(
+    timed_out(
         format!("record for topic '{topic}'"),
-        std::io::Error::new(
-            std::io::ErrorKind::TimedOut,
-            format!(
-                "no acknowledgement within {} ms (delivery.timeout.ms + {} s): the cluster is unreachable; the record may or may not have been written",
-                within.as_millis(),
-                SETTLE_GRACE.as_secs()
-            ),
+        format!(
+            "no acknowledgement within {} ms (delivery.timeout.ms + {} s): the cluster is unreachable; the record may or may not have been written",
+            within.as_millis(),
+            SETTLE_GRACE.as_secs()
         ),
     )
 }

@@ -849,6 +849,25 @@ fn bad_input_is_one_error_line_with_the_documented_exit_code() {
         err.starts_with("error: ") && err.contains("AuthorizationFailed"),
         "{err}"
     );
+    // Without idempotence the cluster permission is not needed, and the refusal is the
+    // topic's own.
+    let mut c = kquota(home.path());
+    c.args(["produce", "-b", &sasl, "--topic-name", &topic])
+        .args(["--num-messages", "3", "--enable-idempotence", "false"]);
+    alice(&mut c);
+    let (code, out, err) = run(&mut c);
+    assert_eq!(code, 4, "{out}{err}");
+    assert_one_error_line(&err, "TopicAuthorizationFailed", "produce without WRITE");
+    // Idempotence needs acks=all: a usage error before connecting.
+    let (code, _, err) = run(kquota(home.path())
+        .args(["produce", "-b", &dead, "--topic-name", &topic])
+        .args(["--acks", "1", "--enable-idempotence", "true"]));
+    assert_eq!(code, 2, "{err}");
+    assert_one_error_line(
+        &err,
+        "idempotence requires acks=all",
+        "idempotence with acks=1",
+    );
 
     // A topic the principal may not even describe: an authorization failure (exit 4) with the
     // broker's error, not "does not exist". (acks=1: no idempotence, which alice may not use.)

@@ -128,7 +128,15 @@ impl ProducerConfig {
         self.idempotence.unwrap_or(self.acks == Acks::All)
     }
 
-    fn validate(&self) -> Result<(), ClientError> {
+    /// Checks the settings that do not need a broker (e.g. idempotence needs `acks=all`);
+    /// [`Producer::new`] calls it too.
+    ///
+    /// ```
+    /// use kquota_client::{Acks, ProducerConfig};
+    /// let c = ProducerConfig { acks: Acks::Leader, idempotence: Some(true), ..ProducerConfig::default() };
+    /// assert!(c.validate().is_err());
+    /// ```
+    pub fn validate(&self) -> Result<(), ClientError> {
         if self.idempotence == Some(true) && self.acks != Acks::All {
             return Err(ClientError::Config(
                 "idempotence requires acks=all (set acks=all or disable idempotence)".into(),
@@ -434,7 +442,7 @@ async fn init_producer_id(shared: &Shared) -> Result<(i64, i16), ClientError> {
             continue;
         }
         return Err(ClientError::broker(
-            "InitProducerId (idempotent producer; disable idempotence or grant IdempotentWrite)",
+            "InitProducerId (idempotent producer: set enable.idempotence=false, or grant IDEMPOTENT_WRITE)",
             code,
             None,
         ));

@@ -188,6 +188,10 @@ pub struct ProduceArgs {
     /// acks: 0, 1 or all.
     #[arg(long, default_value = "all", value_name = "ACKS")]
     pub acks: String,
+    /// enable.idempotence: true or false. Default: on exactly with --acks all, as in the Java
+    /// client. Turn it off for a principal without the IDEMPOTENT_WRITE permission.
+    #[arg(long, value_name = "BOOL")]
+    pub enable_idempotence: Option<bool>,
     /// Compression: none, gzip, snappy, lz4, zstd (all pure Rust; zstd needs a Kafka 2.1+ broker).
     #[arg(long, default_value = "none", value_name = "CODEC")]
     pub compression: String,
@@ -333,12 +337,6 @@ pub async fn run(args: ProduceArgs) -> anyhow::Result<()> {
             args.message_size
         )));
     }
-    // Checked before any AWS call or connection.
-    args.identity.settings(&args.connect)?;
-    let printer = Printer::new(args.json, args.quiet);
-    let publisher =
-        Publisher::start(&args.cloudwatch, args.identity.aws_settings(&args.connect)).await?;
-    let cluster = args.identity.connect(&args.connect).await?;
     let config = ProducerConfig {
         acks,
         compression,
@@ -351,8 +349,16 @@ pub async fn run(args: ProduceArgs) -> anyhow::Result<()> {
             Duration::from_millis(args.linger_ms)
         },
         max_request_size,
+        idempotence: args.enable_idempotence,
         ..ProducerConfig::default()
     };
+    // Checked before any AWS call or connection.
+    config.validate().map_err(classify)?;
+    args.identity.settings(&args.connect)?;
+    let printer = Printer::new(args.json, args.quiet);
+    let publisher =
+        Publisher::start(&args.cloudwatch, args.identity.aws_settings(&args.connect)).await?;
+    let cluster = args.identity.connect(&args.connect).await?;
     let producer = match Producer::new(cluster.clone(), config).await {
         Ok(p) => p,
         Err(e) => {
@@ -406,7 +412,7 @@ fn authorization_hint(code: i16) -> Option<&'static str> {
     Some(match code {
         29 => "the principal needs WRITE (produce) or READ (consume) and DESCRIBE on the topic",
         30 => "the principal may not use this consumer group: it needs READ on the group",
-        31 => "the principal needs the cluster permission for this request (e.g. IDEMPOTENT_WRITE, or WRITE on the topic)",
+        31 => "the principal needs the cluster permission for this request, e.g. IDEMPOTENT_WRITE or WRITE on a topic for the idempotent producer (or produce with --enable-idempotence false)",
         53 => "the principal needs WRITE on the transactional id",
         _ => return None,
     })

@@ -56,7 +56,9 @@ impl<'de> Deserialize<'de> for FileEntry {
                 while let Some(k) = m.next_key::<String>()? {
                     match k.as_str() {
                         "entity" if entity.is_none() => entity = Some(m.next_value::<RawEntity>()?),
-                        "values" if values.is_none() => values = Some(m.next_value()?),
+                        "values" if values.is_none() => {
+                            values = Some(m.next_value::<UniqueValues>()?.0)
+                        }
                         "entity" | "values" => {
                             return Err(A::Error::custom(format!("duplicate field `{k}`")))
                         }
@@ -107,6 +109,39 @@ struct RawEntity {
 /// Distinguishes a present `null` (default entity) from an absent field.
 fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
     Option::<String>::deserialize(d).map(Some)
+}
+
+/// An entry's `values` map, refusing a key given twice (a plain map would keep the last one
+/// silently, so a typo'd edit could win unseen).
+struct UniqueValues(BTreeMap<String, Number>);
+
+impl<'de> Deserialize<'de> for UniqueValues {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = UniqueValues;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a map of quota keys to numbers")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut m: A,
+            ) -> Result<UniqueValues, A::Error> {
+                let mut out = BTreeMap::new();
+                while let Some(k) = m.next_key::<String>()? {
+                    if out.contains_key(&k) {
+                        return Err(serde::de::Error::custom(format!(
+                            "key `{k}` is given twice in these values"
+                        )));
+                    }
+                    let v = m.next_value::<Number>()?;
+                    out.insert(k, v);
+                }
+                Ok(UniqueValues(out))
+            }
+        }
+        d.deserialize_map(V)
+    }
 }
 
 /// A value that serializes whole numbers as integers (readable files) and reads either.
@@ -498,6 +533,22 @@ mod tests {
         let json = sorted.to_string(Format::Json);
         assert!(json.contains("\"user\": null"), "{json}");
         assert!(json.contains("\"producer_byte_rate\": 1024"), "{json}");
+    }
+
+    #[test]
+    fn a_key_given_twice_in_one_entry_is_an_error_with_its_line() {
+        let yaml = "quotas:\n  - entity: { user: alice }\n    values:\n      producer_byte_rate: 1\n      producer_byte_rate: 2\n";
+        let e = QuotaFile::parse(yaml, Format::Yaml).unwrap_err();
+        assert!(
+            e.message.contains("`producer_byte_rate` is given twice"),
+            "{}",
+            e.message
+        );
+        assert!(e.line.is_some_and(|l| l >= 3), "{e:?}");
+        let json = "{\"quotas\": [{\"entity\": {\"user\": \"alice\"},\n \"values\": {\"producer_byte_rate\": 1, \"producer_byte_rate\": 2}}]}";
+        let e = QuotaFile::parse(json, Format::Json).unwrap_err();
+        assert!(e.message.contains("given twice"), "{}", e.message);
+        assert_eq!(e.line, Some(2), "{e:?}");
     }
 
     #[test]

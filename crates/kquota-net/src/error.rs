@@ -126,7 +126,8 @@ pub enum Error {
     },
     /// A response frame announced more bytes than `max_response_size`; nothing was allocated.
     #[error(
-        "response frame of {size} bytes from broker {broker} exceeds the maximum of {max} bytes"
+        "response frame of {size} bytes from broker {broker} exceeds the maximum of {max} bytes{}",
+        tls_hint(*size)
     )]
     FrameTooLarge {
         /// Broker address.
@@ -250,4 +251,41 @@ pub enum AuthError {
     /// Credentials or a token could not be obtained.
     #[error("cannot obtain credentials: {0}")]
     Credentials(String),
+}
+
+/// A plaintext client reading a TLS listener's answer takes the TLS record header (content type
+/// 0x14-0x17, then version 0x03 0x0N) for a Kafka size prefix: say so instead of leaving the
+/// user with an absurd frame size.
+fn tls_hint(size: i64) -> &'static str {
+    let content_type = (size >> 24) & 0xff;
+    let major = (size >> 16) & 0xff;
+    if (0x14..=0x17).contains(&content_type) && major == 0x03 {
+        " (these bytes are a TLS record: the listener speaks TLS, use security.protocol SSL or SASL_SSL)"
+    } else {
+        ""
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_tls_alert_read_as_a_frame_size_names_tls() {
+        // A TLS 1.2 alert record header, 15 03 03 00, read as a big-endian i32 size.
+        let e = Error::FrameTooLarge {
+            broker: "127.0.0.1:9093".into(),
+            size: 0x1503_0300,
+            max: 100 * 1024 * 1024,
+        };
+        let text = e.to_string();
+        assert!(text.contains("352518912 bytes"), "{text}");
+        assert!(text.contains("TLS record"), "{text}");
+        let e = Error::FrameTooLarge {
+            broker: "b".into(),
+            size: 200 * 1024 * 1024,
+            max: 100 * 1024 * 1024,
+        };
+        assert!(!e.to_string().contains("TLS"), "{e}");
+    }
 }

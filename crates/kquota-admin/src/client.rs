@@ -162,6 +162,10 @@ pub struct QuotaAdmin {
     cluster: Cluster,
 }
 
+/// Up to this many alterations, [`QuotaAdmin::wait_applied`] checks each entity with an exact
+/// describe; beyond it, with one describe of every entity per broker.
+const EXACT_CHECKS_UP_TO: usize = 8;
+
 impl QuotaAdmin {
     /// Wraps a connected cluster.
     pub fn new(cluster: Cluster) -> QuotaAdmin {
@@ -337,14 +341,26 @@ impl QuotaAdmin {
         broker: i32,
         alterations: &[Alteration],
     ) -> Result<bool, AdminError> {
+        // A few entities: one exact describe each. More: one describe of everything, instead
+        // of a round trip per entity (1 000 entities took ~0.4 s that way).
+        let everything = if alterations.len() > EXACT_CHECKS_UP_TO {
+            Some(
+                self.describe_on(Target::Broker(broker), &Filter::all())
+                    .await?,
+            )
+        } else {
+            None
+        };
         for a in alterations {
-            let found = self
-                .describe_on(Target::Broker(broker), &Filter::exact_entity(&a.entity))
-                .await?;
-            let values = found
-                .iter()
-                .find(|eq| eq.entity == a.entity)
-                .map(|eq| &eq.values);
+            let found = match &everything {
+                Some(all) => all.iter().find(|eq| eq.entity == a.entity).cloned(),
+                None => self
+                    .describe_on(Target::Broker(broker), &Filter::exact_entity(&a.entity))
+                    .await?
+                    .into_iter()
+                    .find(|eq| eq.entity == a.entity),
+            };
+            let values = found.as_ref().map(|eq| &eq.values);
             let ok = a.ops.iter().all(|op| match op {
                 Op::Set(k, v) => values.and_then(|vs| vs.get(k)) == Some(v),
                 Op::Remove(k) => values.is_none_or(|vs| !vs.contains_key(k)),

@@ -1063,3 +1063,41 @@ fn admin_ops_topics_acls_and_broker_configs() {
         assert!(r[0].error.is_none(), "{r:?}");
     });
 }
+
+#[test]
+fn an_apply_of_many_entities_returns_once_the_broker_shows_them_all() {
+    let _g = lock();
+    let b = bootstrap();
+    let dir = tempfile::tempdir().unwrap();
+    // More entities than wait_applied checks one by one: it checks them with one describe.
+    let n = 30;
+    let mut yaml = String::from("quotas:\n");
+    for i in 0..n {
+        yaml += &format!(
+            "  - entity: {{ client-id: many-{i} }}\n    values: {{ producer_byte_rate: {} }}\n",
+            1000 + i
+        );
+    }
+    let f = write(&dir, "many.yaml", &yaml);
+    let o = kquota(&["quotas", "apply", "-b", &b, "-f", f.to_str().unwrap()]);
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{stderr}");
+    assert!(!stderr.contains("did not show it"), "{stderr}");
+    for i in 0..n {
+        let id = format!("many-{i}");
+        let d = describe_json(&["--client-id", &id]);
+        let es = entries(&d);
+        assert_eq!(es.len(), 1, "{d}");
+        assert_eq!(
+            es[0]["values"]["producer_byte_rate"],
+            f64::from(1000 + i),
+            "{d}"
+        );
+    }
+    for i in 0..n {
+        alter(
+            &["--client-id", &format!("many-{i}")],
+            &["--remove", "producer_byte_rate"],
+        );
+    }
+}

@@ -31,13 +31,15 @@ mod moto_server;
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::{mpsc, Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use kquota_testkit::{shared, ClusterSpec, KafkaCluster, Listener};
+
+mod common;
+use common::{kquota, put_secret};
 use serde_json::Value;
 
 const ACCESS_KEY: &str = "AKIAIOSFODNN7EXAMPLE";
@@ -53,19 +55,6 @@ const DEADLINE: Duration = Duration::from_secs(150);
 
 // ---------------------------------------------------------------------------------------------
 // Processes
-
-/// `kquota` with a clean environment: no AWS variables but the ones a test sets, an empty
-/// HOME, IMDS off.
-fn kquota(home: &Path) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_kquota"));
-    c.env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", home)
-        .env("AWS_CONFIG_FILE", home.join("aws-config"))
-        .env("AWS_SHARED_CREDENTIALS_FILE", home.join("aws-credentials"))
-        .env("AWS_EC2_METADATA_DISABLED", "true");
-    c
-}
 
 /// The caller's own AWS identity (long-term keys moto accepts), STS through the relay and
 /// everything else (Secrets Manager) straight to moto.
@@ -503,21 +492,6 @@ fn relay_one(
     reply.extend_from_slice(rbody);
     client.write_all(&reply)?;
     client.flush()
-}
-
-/// Creates a secret in moto with boto3 (installed with moto).
-fn put_secret(url: &str, name: &str, value: &str) {
-    let st = Command::new("python3")
-        .args([
-            "-c",
-            "import sys, boto3; boto3.client('secretsmanager', endpoint_url=sys.argv[1], region_name='us-east-1', aws_access_key_id='x', aws_secret_access_key='y').create_secret(Name=sys.argv[2], SecretString=sys.argv[3])",
-            url,
-            name,
-            value,
-        ])
-        .status()
-        .expect("python3 with boto3");
-    assert!(st.success());
 }
 
 /// The broker's log shows the validator accepting this access key as this principal.

@@ -13,9 +13,12 @@ mod moto_server;
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Stdio};
 
 use kquota_testkit::{shared, Listener};
+
+mod common;
+use common::{kquota, run_to_end as run};
 use serde_json::Value;
 
 const ACCESS_KEY: &str = "AKIAIOSFODNN7EXAMPLE";
@@ -60,36 +63,10 @@ impl Drop for Gateway {
     }
 }
 
-/// `kquota` with a clean environment: no AWS variables but the ones a test sets, an empty
-/// HOME, IMDS off.
-fn kquota(home: &Path) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_kquota"));
-    c.env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", home)
-        .env("AWS_CONFIG_FILE", home.join("aws-config"))
-        .env("AWS_SHARED_CREDENTIALS_FILE", home.join("aws-credentials"))
-        .env("AWS_EC2_METADATA_DISABLED", "true");
-    c
-}
-
 fn with_keys(c: &mut Command) -> &mut Command {
     c.env("AWS_ACCESS_KEY_ID", ACCESS_KEY)
         .env("AWS_SECRET_ACCESS_KEY", SECRET)
         .env("AWS_REGION", "us-east-1")
-}
-
-fn run(c: &mut Command) -> (i32, String, String) {
-    let Output {
-        status,
-        stdout,
-        stderr,
-    } = c.output().expect("run kquota");
-    (
-        status.code().unwrap_or(-1),
-        String::from_utf8(stdout).unwrap(),
-        String::from_utf8(stderr).unwrap(),
-    )
 }
 
 fn bootstrap() -> String {

@@ -5,39 +5,17 @@
 #[path = "../../../testdata/iam/moto_server.rs"]
 mod moto_server;
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::PathBuf;
+use std::process::Command;
 
 use serde_json::Value;
+
+mod common;
+use common::{kquota, put_secret, run_to_end as run};
 
 const SECRET: &str = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
 const PRINCIPAL: &str =
     "arn:aws:sts::111111111111:assumed-role/Topic-B-Write-Role/producerapp-1-role-session";
-
-/// `kquota` with a clean environment: no AWS variables, an empty HOME, IMDS off.
-fn kquota(home: &Path) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_kquota"));
-    c.env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", home)
-        .env("AWS_CONFIG_FILE", home.join("aws-config"))
-        .env("AWS_SHARED_CREDENTIALS_FILE", home.join("aws-credentials"))
-        .env("AWS_EC2_METADATA_DISABLED", "true");
-    c
-}
-
-fn run(c: &mut Command) -> (i32, String, String) {
-    let Output {
-        status,
-        stdout,
-        stderr,
-    } = c.output().expect("run kquota");
-    (
-        status.code().unwrap_or(-1),
-        String::from_utf8(stdout).unwrap(),
-        String::from_utf8(stderr).unwrap(),
-    )
-}
 
 fn vectors() -> Vec<Value> {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -257,21 +235,6 @@ fn no_secret_or_token_in_trace_logs() {
     for s in [SECRET, token, encoded.as_str(), printed] {
         assert!(!err.contains(s), "secret in logs: {err}");
     }
-}
-
-/// Creates a secret in moto with boto3 (installed with moto).
-fn put_secret(url: &str, name: &str, value: &str) {
-    let st = Command::new("python3")
-        .args([
-            "-c",
-            "import sys, boto3; boto3.client('secretsmanager', endpoint_url=sys.argv[1], region_name='us-east-1', aws_access_key_id='x', aws_secret_access_key='y').create_secret(Name=sys.argv[2], SecretString=sys.argv[3])",
-            url,
-            name,
-            value,
-        ])
-        .status()
-        .expect("python3 with boto3");
-    assert!(st.success());
 }
 
 #[test]

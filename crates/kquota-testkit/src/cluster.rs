@@ -485,10 +485,7 @@ impl KafkaCluster {
         let creds = Credentials::default_test_set();
         let iam_file = dir.join("iam-credentials.json");
         credentials::write_iam_file(&iam_file, &creds.iam)?;
-        let cluster_id = {
-            use base64::Engine;
-            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(rand::random::<[u8; 16]>())
-        };
+        let cluster_id = random_cluster_id();
 
         // The first cluster started with this classpath records which classes Kafka loads, so
         // later JVMs start faster (one process at a time does it).
@@ -1065,6 +1062,21 @@ fn prune_stale_dirs(base: &Path) {
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// A random cluster id in Kafka's form (16 bytes, base64url without padding) that does not start
+/// with `-`: kafka-storage's argument parser would take such an id for an option (1 start in 64
+/// failed with "argument --cluster-id/-t: expected one argument"). Kafka's own
+/// `Uuid.randomUuid()` draws again in that case too.
+fn random_cluster_id() -> String {
+    use base64::Engine;
+    loop {
+        let id =
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(rand::random::<[u8; 16]>());
+        if !id.starts_with('-') {
+            return id;
+        }
+    }
 }
 
 pub(crate) fn java_command(
@@ -1652,6 +1664,16 @@ fn escape_props(v: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cluster_ids_never_start_with_a_dash() {
+        // 1 id in 64 would start with '-' without the redraw.
+        for _ in 0..2000 {
+            let id = random_cluster_id();
+            assert_eq!(id.len(), 22, "{id}");
+            assert!(!id.starts_with('-'), "{id}");
+        }
+    }
 
     #[test]
     fn bind_failure_port_is_read_from_the_log() {

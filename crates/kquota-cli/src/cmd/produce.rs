@@ -568,14 +568,9 @@ async fn produce_loop(
                     f.await
                 })
                 .await;
-                match outcome {
-                    Ok(Ok(_)) => s.acked += 1,
-                    Ok(Err(e)) => settle_err(e, &mut s, &mut fatal),
-                    Err(_) => settle_err(
-                        unsettled(&args.topic_name, settle_within),
-                        &mut s,
-                        &mut fatal,
-                    ),
+                match outcome.unwrap_or_else(|_| Err(unsettled(&args.topic_name, settle_within))) {
+                    Ok(_) => s.acked += 1,
+                    Err(e) => settle_err(e, &mut s, &mut fatal),
                 }
             }
             Ok(f) => {
@@ -618,14 +613,10 @@ async fn produce_loop(
     // Every accepted record ends acknowledged or failed (at the latest after the delivery
     // timeout), also after a fatal error; one without an outcome by then is reported failed.
     for (by, f) in pending {
-        match tokio::time::timeout_at(by.into(), f).await {
-            Ok(Ok(_)) => s.acked += 1,
-            Ok(Err(e)) => settle_err(e, &mut s, &mut fatal),
-            Err(_) => settle_err(
-                unsettled(&args.topic_name, settle_within),
-                &mut s,
-                &mut fatal,
-            ),
+        let outcome = tokio::time::timeout_at(by.into(), f).await;
+        match outcome.unwrap_or_else(|_| Err(unsettled(&args.topic_name, settle_within))) {
+            Ok(_) => s.acked += 1,
+            Err(e) => settle_err(e, &mut s, &mut fatal),
         }
     }
     s.elapsed = start.elapsed();

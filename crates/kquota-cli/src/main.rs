@@ -7,6 +7,7 @@
 //! Classify errors with `exit::usage/broker/connection` to get the documented exit codes.
 
 mod backend;
+#[cfg(feature = "apps")]
 mod cloudwatch;
 mod cmd;
 mod connect;
@@ -17,6 +18,8 @@ mod properties;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use tracing_subscriber::filter::Targets;
+use tracing_subscriber::prelude::*;
 
 /// Kafka client-quota toolkit: describe, alter, resolve, plan and apply quotas; kafka-configs
 /// compatible mode; Java .properties configs; MSK IAM.
@@ -38,10 +41,13 @@ pub enum Command {
     /// Client quotas: describe, alter, delete, resolve, plan, apply, export.
     #[command(visible_alias = "quota")]
     Quotas(cmd::quotas::QuotasArgs),
+    #[cfg(feature = "apps")]
     /// Producer load app (MSK ProducerApp flags) with produce-throttle-time metrics.
     Produce(cmd::produce::ProduceArgs),
+    #[cfg(feature = "apps")]
     /// Consumer load app (MSK ConsumerApp flags) with fetch-throttle-time metrics.
     Consume(cmd::consume::ConsumeArgs),
+    #[cfg(feature = "demo")]
     /// The MSK multi-tenant quota walkthrough on a local 3-broker Kafka (needs Java + Maven).
     Demo(cmd::demo::DemoArgs),
     /// kafka-configs.sh compatible mode for quotas (same flags, same output lines).
@@ -64,8 +70,11 @@ pub enum Command {
 async fn dispatch(command: Command) -> anyhow::Result<()> {
     match command {
         Command::Quotas(a) => cmd::quotas::run(a).await,
+        #[cfg(feature = "apps")]
         Command::Produce(a) => cmd::produce::run(a).await,
+        #[cfg(feature = "apps")]
         Command::Consume(a) => cmd::consume::run(a).await,
+        #[cfg(feature = "demo")]
         Command::Demo(a) => cmd::demo::run(a).await,
         Command::Configs(a) => cmd::configs::run(a).await,
         Command::Token(a) => cmd::token::run(a).await,
@@ -167,13 +176,27 @@ fn init_logging(verbose: u8) {
         2 => "debug",
         _ => "trace",
     };
-    let filter = tracing_subscriber::EnvFilter::try_from_env("KQUOTA_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_target(false)
+    // `Targets` (target=level directives) rather than `EnvFilter`: same syntax for what kquota
+    // needs, without the regex engine EnvFilter links in (~200 KiB of the static binary).
+    let filter = match std::env::var("KQUOTA_LOG") {
+        Ok(spec) => spec.parse::<Targets>().unwrap_or_else(|e| {
+            eprintln!("warning: KQUOTA_LOG={spec:?} is not a log filter ({e}); using {level:?}");
+            default_targets(level)
+        }),
+        Err(_) => default_targets(level),
+    };
+    let _ = tracing_subscriber::registry()
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_writer(std::io::stderr)
+                .with_target(false)
+                .with_filter(filter),
+        )
         .try_init();
+}
+
+fn default_targets(level: &str) -> Targets {
+    level.parse().unwrap_or_default()
 }
 
 #[cfg(test)]

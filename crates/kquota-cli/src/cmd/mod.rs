@@ -2,8 +2,11 @@
 
 pub mod completions;
 pub mod configs;
+#[cfg(feature = "apps")]
 pub mod consume;
+#[cfg(feature = "demo")]
 pub mod demo;
+#[cfg(feature = "apps")]
 pub mod produce;
 pub mod quotas;
 pub mod token;

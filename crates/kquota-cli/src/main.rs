@@ -38,6 +38,9 @@ pub enum Command {
     /// Client quotas: describe, alter, delete, resolve, plan, apply, export.
     #[command(visible_alias = "quota")]
     Quotas(cmd::quotas::QuotasArgs),
+    /// Topics: create, delete, list (the load apps never create a topic themselves).
+    #[command(visible_alias = "topic")]
+    Topics(cmd::topics::TopicsArgs),
     /// Producer load app (MSK ProducerApp flags) with produce-throttle-time metrics.
     Produce(cmd::produce::ProduceArgs),
     /// Consumer load app (MSK ConsumerApp flags) with fetch-throttle-time metrics.
@@ -64,6 +67,7 @@ pub enum Command {
 async fn dispatch(command: Command) -> anyhow::Result<()> {
     match command {
         Command::Quotas(a) => cmd::quotas::run(a).await,
+        Command::Topics(a) => cmd::topics::run(a).await,
         Command::Produce(a) => cmd::produce::run(a).await,
         Command::Consume(a) => cmd::consume::run(a).await,
         Command::Demo(a) => cmd::demo::run(a).await,

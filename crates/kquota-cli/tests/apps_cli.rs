@@ -1082,3 +1082,168 @@ fn a_closed_stdout_ends_quietly_without_a_panic() {
         );
     }
 }
+
+/// `kquota topics create | list | delete` against the broker: a created topic takes records at
+/// once; bad input is one error line with the documented exit code and creates nothing; a
+/// missing topic points `kquota produce` to `kquota topics create`.
+#[test]
+fn topics_create_list_delete_and_the_apps_on_a_new_topic() {
+    let k = shared();
+    let home = tempfile::tempdir().unwrap();
+    let b = k.bootstrap(Listener::Plaintext);
+    let topic = format!("apps-topics-{}", std::process::id());
+    let topics = |args: &[&str]| {
+        run(kquota(home.path())
+            .arg("topics")
+            .args(args)
+            .args(["-b", &b]))
+    };
+    let listed = || -> Vec<Value> {
+        let (code, out, err) = topics(&["list", "-o", "json"]);
+        assert_eq!(code, 0, "{out}{err}");
+        serde_json::from_str::<Value>(&out).unwrap()["topics"]
+            .as_array()
+            .unwrap()
+            .clone()
+    };
+
+    let (code, out, err) = topics(&[
+        "create",
+        &topic,
+        "--partitions",
+        "2",
+        "--replication-factor",
+        "1",
+        "--config",
+        "retention.ms=3600000",
+        "--config",
+        "leader.replication.throttled.replicas=0:1,1:1",
+        "-o",
+        "json",
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(err.is_empty(), "{err}");
+    let r = &serde_json::from_str::<Value>(&out).unwrap()["results"][0];
+    assert_eq!(r["topic"], topic.as_str(), "{out}");
+    assert_eq!(r["ok"], true, "{out}");
+    assert_eq!(r["created"], true, "{out}");
+    assert_eq!(r["partitions"], 2, "{out}");
+    assert_eq!(r["replication_factor"], 1, "{out}");
+    // The create returned with leaders in place: the producer starts at once.
+    let (code, out, err) = run(kquota(home.path())
+        .args(["produce", "-b", &b, "--topic-name", &topic])
+        .args(["--num-messages", "5", "--json"]));
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(summary(&out)["acked"], 5, "{out}");
+    let entry = listed()
+        .into_iter()
+        .find(|t| t["name"] == topic.as_str())
+        .unwrap_or_else(|| panic!("{topic} not listed"));
+    assert_eq!(entry["partitions"], 2, "{entry}");
+    assert_eq!(entry["replication_factor"], 1, "{entry}");
+    assert_eq!(entry["internal"], false, "{entry}");
+    let (code, out, _) = topics(&["list"]);
+    assert_eq!(code, 0);
+    assert!(out.starts_with("TOPIC "), "{out}");
+    assert!(
+        out.lines()
+            .any(|l| l.split_whitespace().collect::<Vec<_>>() == [topic.as_str(), "2", "1"]),
+        "{out}"
+    );
+
+    // Already there: exit 3 with the way out; --if-not-exists accepts it.
+    let (code, out, err) = topics(&["create", &topic, "--partitions", "2"]);
+    assert_eq!(code, 3, "{out}{err}");
+    assert_one_error_line(
+        &err,
+        &format!("cannot create topic '{topic}': TOPIC_ALREADY_EXISTS"),
+        "existing topic",
+    );
+    assert!(err.contains("--if-not-exists"), "{err}");
+    let (code, out, err) = topics(&["create", &topic, "--if-not-exists", "-o", "json"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let r = &serde_json::from_str::<Value>(&out).unwrap()["results"][0];
+    assert_eq!(
+        (&r["ok"], &r["created"]),
+        (&Value::Bool(true), &Value::Bool(false)),
+        "{out}"
+    );
+
+    // Bad input: nothing is created.
+    let bad = format!("{topic}-bad");
+    let long = "x".repeat(250);
+    for (args, want_code, want) in [
+        (
+            vec!["create", bad.as_str(), "--partitions", "0"],
+            2,
+            "the number of partitions must be at least 1, not 0",
+        ),
+        (
+            vec!["create", bad.as_str(), "--replication-factor", "0"],
+            2,
+            "the replication factor must be at least 1, not 0",
+        ),
+        (
+            vec!["create", bad.as_str(), "--replication-factor", "3"],
+            3,
+            "INVALID_REPLICATION_FACTOR (38): Unable to replicate the partition 3 time(s)",
+        ),
+        (
+            vec!["create", "apps topics bad"],
+            2,
+            "invalid topic name 'apps topics bad': ' ' is not allowed",
+        ),
+        (
+            vec!["create", long.as_str()],
+            2,
+            "250 characters, at most 249 are allowed",
+        ),
+        (
+            vec!["create", bad.as_str(), "--config", "no.such.config=1"],
+            3,
+            "INVALID_CONFIG (40): Unknown topic config name: no.such.config",
+        ),
+        (
+            vec!["create", bad.as_str(), "--config", "retention.ms=soon"],
+            3,
+            "Invalid value soon for configuration retention.ms",
+        ),
+        (
+            vec!["create", bad.as_str(), "--config", "retention.ms"],
+            2,
+            "--config 'retention.ms': expected KEY=VALUE",
+        ),
+    ] {
+        let (code, out, err) = topics(&args);
+        assert_eq!(code, want_code, "{args:?}: {out}{err}");
+        assert_one_error_line(&err, want, &format!("{args:?}"));
+    }
+    assert!(
+        !listed().iter().any(|t| t["name"] == bad.as_str()),
+        "a refused topic exists"
+    );
+
+    // Delete; a second delete is exit 3 unless --if-exists.
+    let (code, out, err) = topics(&["delete", &topic]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("deleted"), "{out}");
+    let (code, out, err) = topics(&["delete", &topic]);
+    assert_eq!(code, 3, "{out}{err}");
+    assert_one_error_line(&err, "UNKNOWN_TOPIC_OR_PARTITION", "delete twice");
+    assert!(err.contains("--if-exists"), "{err}");
+    let (code, out, err) = topics(&["delete", &topic, "--if-exists"]);
+    assert_eq!(code, 0, "{out}{err}");
+
+    // The apps on a missing topic say how to create it.
+    for app in ["produce", "consume"] {
+        let (code, out, err) = run(kquota(home.path())
+            .args([app, "-b", &b, "--topic-name", &topic])
+            .args(["--num-messages", "1"]));
+        assert_eq!(code, 2, "{app}: {out}{err}");
+        assert_one_error_line(
+            &err,
+            &format!("create it with 'kquota topics create {topic}'"),
+            app,
+        );
+    }
+}

@@ -427,8 +427,10 @@ pub fn classify(e: ClientError) -> anyhow::Error {
 /// [`classify`] with text appended to the message.
 pub fn classify_with(e: ClientError, suffix: &str) -> anyhow::Error {
     match &e {
+        ClientError::UnknownTopic(topic) => exit::usage(format!(
+            "{e}; create it with 'kquota topics create {topic}'{suffix}"
+        )),
         ClientError::Config(_)
-        | ClientError::UnknownTopic(_)
         | ClientError::UnknownPartition { .. }
         | ClientError::RecordTooLarge { .. } => exit::usage(format!("{e}{suffix}")),
         ClientError::Net { .. } => exit::connection(format!("{e}{suffix}")),

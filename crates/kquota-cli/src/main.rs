@@ -6,6 +6,7 @@
 //! `#[command(flatten)] connect: connect::ConnectArgs` so every command takes the same flags.
 //! Classify errors with `exit::usage/broker/connection` to get the documented exit codes.
 
+mod app_config;
 mod backend;
 mod cloudwatch;
 mod cmd;

@@ -1247,3 +1247,170 @@ fn topics_create_list_delete_and_the_apps_on_a_new_topic() {
         );
     }
 }
+
+/// The record batches of one partition as the broker stored them: (compression codec,
+/// producer id) of each, read from its log segment (the wire format's batch header:
+/// attributes at byte 21, producer id at byte 43).
+fn stored_batches(cluster: &KafkaCluster, topic: &str) -> Vec<(i16, i64)> {
+    let segment = cluster
+        .dir()
+        .join("node-1/data")
+        .join(format!("{topic}-0"))
+        .join("00000000000000000000.log");
+    let bytes = std::fs::read(&segment).unwrap_or_else(|e| panic!("{}: {e}", segment.display()));
+    let mut out = Vec::new();
+    let mut at = 0;
+    while at + 61 <= bytes.len() {
+        let length = i32::from_be_bytes(bytes[at + 8..at + 12].try_into().unwrap()) as usize;
+        let attributes = i16::from_be_bytes(bytes[at + 21..at + 23].try_into().unwrap());
+        let producer_id = i64::from_be_bytes(bytes[at + 43..at + 51].try_into().unwrap());
+        out.push((attributes & 0x7, producer_id));
+        at += 12 + length;
+    }
+    out
+}
+
+/// A Java producer.properties / consumer.properties given as --command-config: the app's own
+/// keys are used (a flag still wins), the other app's keys are warned about, and a bad value
+/// names the file, line and key. What the broker stored shows the producer keys took effect.
+#[test]
+fn producer_and_consumer_keys_of_the_command_config_are_used() {
+    let k = shared();
+    let home = tempfile::tempdir().unwrap();
+    let tag = std::process::id();
+    let topic = format!("apps-props-{tag}");
+    let group = format!("apps-props-group-{tag}");
+    create_topic(k, &topic, 1, &[]);
+    let plaintext = k.bootstrap(Listener::Plaintext);
+    let file = |name: &str, extra: &str| -> String {
+        let path = home.path().join(name);
+        std::fs::write(
+            &path,
+            format!("bootstrap.servers={plaintext}\nsecurity.protocol=PLAINTEXT\n{extra}"),
+        )
+        .unwrap();
+        path.display().to_string()
+    };
+    let produce = |config: &str, extra: &[&str]| {
+        run(kquota(home.path())
+            .args([
+                "produce",
+                "--command-config",
+                config,
+                "--topic-name",
+                &topic,
+            ])
+            .args(["--num-messages", "2", "--json"])
+            .args(extra))
+    };
+
+    // Without enable.idempotence: idempotent (acks=all), uncompressed.
+    let plain = file("plain.properties", "acks=all\n");
+    let (code, out, err) = produce(&plain, &[]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(err.is_empty(), "{err}");
+    let before = stored_batches(k, &topic);
+    assert_eq!(before.len(), 2, "{before:?}");
+    assert!(
+        before.iter().all(|(codec, pid)| *codec == 0 && *pid >= 0),
+        "{before:?}"
+    );
+    // The usual Java producer.properties: idempotence off and gzip, as the broker stored it.
+    let producer = file(
+        "producer.properties",
+        "acks=all\nenable.idempotence=false\ncompression.type=gzip\nlinger.ms=10\nbatch.size=16384\nclient.id=producerapp-props\ngroup.id=not-for-producers\nretries=3\n",
+    );
+    let (code, out, err) = produce(&producer, &[]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(summary(&out)["acked"], 2, "{out}");
+    assert_eq!(
+        err.lines().collect::<Vec<_>>(),
+        [
+            format!("warning: {producer}:9: 'group.id' is a consumer setting, read by kquota consume only; it is ignored here"),
+            format!("warning: {producer}:10: 'retries' is not supported (kquota retries a failed batch until delivery.timeout.ms instead of counting); it is ignored"),
+        ],
+        "{err}"
+    );
+    let batches = stored_batches(k, &topic);
+    assert_eq!(
+        &batches[2..],
+        [(1, -1), (1, -1)],
+        "gzip (1), no producer id"
+    );
+    // The flags win over the file.
+    let (code, out, err) = produce(
+        &producer,
+        &["--enable-idempotence", "true", "--compression", "none"],
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    let batches = stored_batches(k, &topic);
+    assert_eq!(batches.len(), 6, "{batches:?}");
+    assert!(
+        batches[4..]
+            .iter()
+            .all(|(codec, pid)| *codec == 0 && *pid >= 0),
+        "{batches:?}"
+    );
+
+    // consumer.properties: the group comes from group.id (offsets committed there: a second
+    // run resumes after the first).
+    let consumer = file(
+        "consumer.properties",
+        &format!("group.id={group}\nauto.offset.reset=earliest\nmax.partition.fetch.bytes=65536\nenable.auto.commit=true\nacks=all\n"),
+    );
+    let mut offsets = Vec::new();
+    for n in [4, 2] {
+        let (code, out, err) = run(kquota(home.path())
+            .args([
+                "consume",
+                "--command-config",
+                &consumer,
+                "--topic-name",
+                &topic,
+            ])
+            .args(["--num-messages", &n.to_string(), "--duration", "60"])
+            .args(["--print-records", "--json"]));
+        assert_eq!(code, 0, "{out}{err}");
+        assert_eq!(
+            err.trim(),
+            format!("warning: {consumer}:7: 'acks' is a producer setting, read by kquota produce only; it is ignored here")
+        );
+        offsets.extend(
+            json_lines(&out)
+                .iter()
+                .filter(|v| v["type"] == "record")
+                .map(|v| v["offset"].as_i64().unwrap()),
+        );
+    }
+    assert_eq!(
+        offsets,
+        [0, 1, 2, 3, 4, 5],
+        "the second run resumed the group"
+    );
+
+    // Bad values: exit 2 naming the file, line and key; nothing is sent.
+    let bad = file("bad.properties", "acks=1\nenable.idempotence=true\n");
+    let (code, out, err) = produce(&bad, &[]);
+    assert_eq!(code, 2, "{out}{err}");
+    assert_one_error_line(
+        &err,
+        &format!("{bad}:4: enable.idempotence: idempotence requires acks=all"),
+        "conflict in the file",
+    );
+    let bad = file("bad-consumer.properties", "heartbeat.interval.ms=60000\n");
+    let (code, out, err) = run(kquota(home.path())
+        .args(["consume", "--command-config", &bad, "--topic-name", &topic])
+        .args(["--num-messages", "1"]));
+    assert_eq!(code, 2, "{out}{err}");
+    assert_one_error_line(
+        &err,
+        &format!("{bad}:3: heartbeat.interval.ms: heartbeat.interval.ms (60000 ms) must be lower than session.timeout.ms (10000 ms)"),
+        "consumer timeouts",
+    );
+    assert_eq!(
+        stored_batches(k, &topic).len(),
+        6,
+        "nothing more was written"
+    );
+    delete_topic(k, &topic);
+}

@@ -1414,3 +1414,206 @@ fn producer_and_consumer_keys_of_the_command_config_are_used() {
     );
     delete_topic(k, &topic);
 }
+
+/// Under a client-id quota on the broker: a throttled run says so without
+/// --print-*-quota-metrics (a notice on stderr at the first throttle and then at most every
+/// 10 s, or a `throttle` event in the JSON lines), and the async producer's expired records
+/// are one line per expired batch in text while the JSON lines report every record; either
+/// way acknowledged + failed = sent.
+#[test]
+fn throttles_are_told_and_expired_records_are_one_line_per_batch() {
+    let k = shared();
+    let home = tempfile::tempdir().unwrap();
+    let b = k.bootstrap(Listener::Plaintext);
+    let tag = std::process::id();
+    let topic = format!("apps-throttle-{tag}");
+    let client_id = format!("apps-throttle-client-{tag}");
+    create_topic(k, &topic, 3, &[]);
+    let (code, out, err) = run(kquota(home.path())
+        .args(["quotas", "alter", "-b", &b, "--client-id", &client_id])
+        .args(["--set", "producer_byte_rate=1024,consumer_byte_rate=1024"]));
+    assert_eq!(code, 0, "{out}{err}");
+    let app = |what: &str, extra: &[&str]| {
+        run(kquota(home.path())
+            .args([
+                what,
+                "-b",
+                &b,
+                "--topic-name",
+                &topic,
+                "--client-id",
+                &client_id,
+            ])
+            .args(extra))
+    };
+    let notice = |line: &str, quota: &str| {
+        line.starts_with("notice: throttled by broker 1 for ")
+            && line.contains(&format!(" ms ({quota} or request_percentage quota?); "))
+    };
+
+    // Sync produce, text: told at once, then at most every 10 s (plus once at the end for
+    // throttles not told yet).
+    let (code, out, err) = app(
+        "produce",
+        &[
+            "--duration",
+            "6",
+            "--message-size",
+            "1000",
+            "--num-messages",
+            "1000",
+        ],
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    let lines: Vec<&str> = err.lines().collect();
+    assert!(
+        !lines.is_empty() && lines.len() <= 2,
+        "one notice, at most one more at the end: {err}"
+    );
+    assert!(
+        lines.iter().all(|l| notice(l, "producer_byte_rate")),
+        "{err}"
+    );
+    assert!(lines[0].contains("so far"), "{err}");
+    // JSON lines: the notice is a typed event on stdout; stderr stays empty.
+    let (code, out, err) = app(
+        "produce",
+        &[
+            "--duration",
+            "3",
+            "--message-size",
+            "1000",
+            "--num-messages",
+            "1000",
+            "--json",
+        ],
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(err.is_empty(), "{err}");
+    let events: Vec<Value> = json_lines(&out)
+        .into_iter()
+        .filter(|v| v["type"] == "throttle")
+        .collect();
+    assert!(!events.is_empty(), "{out}");
+    assert_eq!(events[0]["broker"], 1, "{out}");
+    assert!(events[0]["throttle_time_ms"].as_u64().unwrap() > 0, "{out}");
+    assert_eq!(
+        events[0]["quotas"],
+        serde_json::json!(["producer_byte_rate", "request_percentage"])
+    );
+    // Fetches too (a backlog of several KiB against 1 KiB/s).
+    let (code, out, err) = app(
+        "consume",
+        &[
+            "--num-messages",
+            "1000",
+            "--duration",
+            "6",
+            "--max-partition-fetch-bytes",
+            "3000",
+        ],
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    let lines: Vec<&str> = err.lines().collect();
+    assert!(!lines.is_empty() && lines.len() <= 2, "{err}");
+    assert!(
+        lines.iter().all(|l| notice(l, "consumer_byte_rate")),
+        "{err}"
+    );
+    // --quiet silences the notices.
+    let (code, out, err) = app(
+        "consume",
+        &["--num-messages", "1000", "--duration", "3", "--quiet"],
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(err.is_empty(), "{err}");
+
+    // Async over the quota: batches expire (delivery.timeout.ms 6 s).
+    let async_run = |json: bool| {
+        let mut extra = vec![
+            "--producer-type",
+            "async",
+            "--num-messages",
+            "200",
+            "--message-size",
+            "500",
+            "--delivery-timeout-ms",
+            "6000",
+            "--request-timeout-ms",
+            "5000",
+        ];
+        if json {
+            extra.push("--json");
+        }
+        app("produce", &extra)
+    };
+    let (code, out, err) = async_run(false);
+    assert_eq!(code, 3, "{out}{err}");
+    let counts = out
+        .lines()
+        .find_map(|l| l.strip_prefix("produce: "))
+        .unwrap_or_else(|| panic!("no summary: {out}"));
+    let numbers: Vec<u64> = counts
+        .split(|c: char| !c.is_ascii_digit())
+        .filter_map(|n| n.parse().ok())
+        .collect();
+    let (sent, acked, failed) = (numbers[0], numbers[1], numbers[2]);
+    assert_eq!((sent, acked + failed), (200, 200), "{out}");
+    assert!(failed > 0, "nothing expired: {out}");
+    let prefix = "error: Expiring ";
+    let expiring: Vec<&str> = err.lines().filter(|l| l.starts_with(prefix)).collect();
+    let in_lines: u64 = expiring
+        .iter()
+        .map(|l| {
+            assert!(
+                l.contains(&format!(" record(s) for {topic}-"))
+                    && l.ends_with(" ms has passed since batch creation"),
+                "{l}"
+            );
+            l[prefix.len()..]
+                .split(' ')
+                .next()
+                .unwrap()
+                .parse::<u64>()
+                .unwrap()
+        })
+        .sum();
+    assert_eq!(
+        in_lines, failed,
+        "each expired record in exactly one line: {err}"
+    );
+    assert!(
+        (expiring.len() as u64) < failed,
+        "one line per batch, not per record: {err}"
+    );
+    assert!(
+        err.lines().all(|l| l.starts_with(prefix)
+            || notice(l, "producer_byte_rate")
+            || l == format!(
+                "error: {failed} of 200 record(s) were not delivered (see the errors above)"
+            )),
+        "{err}"
+    );
+    // JSON lines: every expired record has its own error line.
+    let (code, out, err) = async_run(true);
+    assert_eq!(code, 3, "{out}{err}");
+    let s = summary(&out);
+    let (sent, acked, failed) = (
+        s["records"].as_u64().unwrap(),
+        s["acked"].as_u64().unwrap(),
+        s["failed"].as_u64().unwrap(),
+    );
+    assert_eq!((sent, acked + failed), (200, 200), "{s}");
+    let errors = json_lines(&out)
+        .into_iter()
+        .filter(|v| v["type"] == "error")
+        .inspect(|v| assert!(v["error"].as_str().unwrap().starts_with("Expiring "), "{v}"))
+        .count() as u64;
+    assert_eq!(errors, failed, "{out}");
+    assert!(failed > 0, "{out}");
+
+    let (code, out, err) =
+        run(kquota(home.path()).args(["quotas", "delete", "-b", &b, "--client-id", &client_id]));
+    assert_eq!(code, 0, "{out}{err}");
+    delete_topic(k, &topic);
+}

@@ -14,10 +14,12 @@ use std::time::{Duration, Instant};
 
 use clap::Args;
 use kquota_client::consumer::{Consumer, ConsumerConfig, OffsetReset};
+use kquota_client::metrics::ClientKind;
 use kquota_client::TopicPartition;
 
 use super::produce::{
     classify, classify_with, print_final, print_metrics, AppIdentityArgs, Printer, ProduceSummary,
+    ThrottleNotices,
 };
 use crate::app_config::{self, App, FileValues};
 use crate::cloudwatch::{self, CloudWatchArgs, Publisher};
@@ -69,7 +71,7 @@ pub struct ConsumeArgs {
     /// JSON lines on stdout instead of text.
     #[arg(long)]
     pub json: bool,
-    /// No live progress line on stderr.
+    /// No live progress line and no throttle notices on stderr (errors still print).
     #[arg(long)]
     pub quiet: bool,
 }
@@ -181,6 +183,7 @@ pub async fn run(args: ConsumeArgs) -> anyhow::Result<()> {
         return Err(classify(e));
     }
     let metrics = consumer.metrics();
+    let mut notices = ThrottleNotices::new(ClientKind::Consumer, printer, args.quiet);
     let start = Instant::now();
     let stop_at = args.duration.map(|d| start + Duration::from_secs(d));
     let limit = args.num_messages.unwrap_or(u64::MAX);
@@ -238,6 +241,7 @@ pub async fn run(args: ConsumeArgs) -> anyhow::Result<()> {
                 break;
             }
         }
+        notices.check(&metrics);
         let now = Instant::now();
         if printer.progress && now >= next_progress {
             next_progress = now + Duration::from_millis(500);
@@ -252,6 +256,7 @@ pub async fn run(args: ConsumeArgs) -> anyhow::Result<()> {
             cloudwatch::publish(&publisher, &snap);
         }
     }
+    notices.finish(&metrics);
     s.elapsed = start.elapsed();
     if printer.progress {
         progress(start, s.acked, &metrics.snapshot());

@@ -14,13 +14,13 @@
 //! stops the run: nothing more is sent, the records already accepted are settled (delivered or
 //! reported), the summary is printed, and the command ends with that error on one line.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::io::IsTerminal as _;
 use std::time::{Duration, Instant};
 
 use clap::{Args, ValueEnum};
 use kquota_client::compression::CompressionType;
-use kquota_client::metrics::MetricsSnapshot;
+use kquota_client::metrics::{ClientKind, ClientMetrics, MetricsSnapshot};
 use kquota_client::producer::{Acks, DeliveryFuture, Producer, ProducerConfig};
 use kquota_client::{ClientError, ProducerRecord};
 use kquota_net::Cluster;
@@ -220,7 +220,7 @@ pub struct ProduceArgs {
     /// JSON lines on stdout instead of text.
     #[arg(long)]
     pub json: bool,
-    /// No live progress line on stderr.
+    /// No live progress line and no throttle notices on stderr (errors still print).
     #[arg(long)]
     pub quiet: bool,
 }
@@ -286,13 +286,135 @@ impl Printer {
     }
 }
 
+/// How often a throttle notice may repeat.
+pub const THROTTLE_NOTICE_EVERY: Duration = Duration::from_secs(10);
+
+/// Tells the user when a broker throttles the app, which the throttle metrics only show when
+/// printed: a notice on stderr (`--quiet` silences it) or a `{"type":"throttle"}` event in the
+/// JSON lines, at the first throttled response and then at most every
+/// [`THROTTLE_NOTICE_EVERY`], with the responses throttled since the one before.
+pub struct ThrottleNotices {
+    kind: ClientKind,
+    printer: Printer,
+    quiet: bool,
+    /// Throttled responses per broker already told about.
+    told: BTreeMap<i32, u64>,
+    next_check: Instant,
+    next_notice: Instant,
+}
+
+impl ThrottleNotices {
+    /// Notices for a producer or a consumer.
+    pub fn new(kind: ClientKind, printer: Printer, quiet: bool) -> Self {
+        let now = Instant::now();
+        ThrottleNotices {
+            kind,
+            printer,
+            quiet,
+            told: BTreeMap::new(),
+            next_check: now,
+            next_notice: now,
+        }
+    }
+
+    /// The quota keys that throttle this kind of request.
+    fn quotas(&self) -> [&'static str; 2] {
+        match self.kind {
+            ClientKind::Consumer => ["consumer_byte_rate", "request_percentage"],
+            _ => ["producer_byte_rate", "request_percentage"],
+        }
+    }
+
+    /// Looks at the metrics (at most every 200 ms) and tells about new throttles when a notice
+    /// is due.
+    pub fn check(&mut self, metrics: &ClientMetrics) {
+        let now = Instant::now();
+        if now < self.next_check || now < self.next_notice {
+            return;
+        }
+        self.next_check = now + Duration::from_millis(200);
+        self.tell(metrics, now);
+    }
+
+    /// At the end of a run: tells about throttles not told yet, whether a notice is due or not
+    /// (a run shorter than the notice interval still says it was throttled).
+    pub fn finish(&mut self, metrics: &ClientMetrics) {
+        self.tell(metrics, Instant::now());
+    }
+
+    fn tell(&mut self, metrics: &ClientMetrics, now: Instant) {
+        let snap = metrics.snapshot();
+        let new: Vec<(i32, u64, u32)> = snap
+            .brokers
+            .iter()
+            .filter_map(|b| {
+                let before = self.told.get(&b.broker_id).copied().unwrap_or(0);
+                (b.throttled_responses > before).then_some((
+                    b.broker_id,
+                    b.throttled_responses - before,
+                    b.last_throttle_time_ms,
+                ))
+            })
+            .collect();
+        if new.is_empty() {
+            return;
+        }
+        let first = self.told.is_empty();
+        for b in &snap.brokers {
+            self.told.insert(b.broker_id, b.throttled_responses);
+        }
+        self.next_notice = now + THROTTLE_NOTICE_EVERY;
+        let [key, other] = self.quotas();
+        if self.printer.json {
+            for (broker, responses, ms) in new {
+                println!(
+                    "{}",
+                    serde_json::json!({
+                        "type": "throttle",
+                        "broker": broker,
+                        "throttle_time_ms": ms,
+                        "throttled_responses": responses,
+                        "quotas": [key, other],
+                    })
+                );
+            }
+            return;
+        }
+        if self.quiet {
+            return;
+        }
+        let by: Vec<String> = new
+            .iter()
+            .map(|(broker, _, ms)| format!("broker {broker} for {ms} ms"))
+            .collect();
+        let count: u64 = new.iter().map(|(_, n, _)| n).sum();
+        let since = if first {
+            "so far"
+        } else {
+            "since the last notice"
+        };
+        eprintln!(
+            "{}notice: throttled by {} ({key} or {other} quota?); {count} throttled response(s) {since}, told at most every {} s",
+            self.printer.err_prefix(),
+            by.join(", "),
+            THROTTLE_NOTICE_EVERY.as_secs()
+        );
+    }
+}
+
 /// Prints per-record failures: every one as a JSON line with `--json`; in text at most 20
 /// lines, a repeat of the line before not printed again (a failed batch fails each of its
-/// records with the same error).
+/// records with the same error), and an expired batch once for all its records, as the Java
+/// client logs it ("Expiring N record(s) for T-P: ..."), however the partitions' records
+/// interleave.
 struct Reporter {
     printer: Printer,
     printed: u64,
     last: Option<String>,
+    /// Expired batches already printed: their line and how many of their records are still to
+    /// come. A partition's batches expire in order and each of its records gets its batch's
+    /// error, so the count tells where one batch ends and an identical-looking next one starts.
+    expiring: HashMap<String, usize>,
 }
 
 impl Reporter {
@@ -301,6 +423,7 @@ impl Reporter {
             printer,
             printed: 0,
             last: None,
+            expiring: HashMap::new(),
         }
     }
 
@@ -310,7 +433,17 @@ impl Reporter {
             println!("{}", serde_json::json!({"type": "error", "error": msg}));
             return;
         }
-        if self.last.as_deref() == Some(msg.as_str()) {
+        if let ClientError::Expired { count, .. } = e {
+            match self.expiring.get_mut(&msg) {
+                Some(left) if *left > 0 => {
+                    *left -= 1;
+                    return;
+                }
+                _ => {
+                    self.expiring.insert(msg.clone(), count.saturating_sub(1));
+                }
+            }
+        } else if self.last.as_deref() == Some(msg.as_str()) {
             return;
         }
         if self.printed < 20 {
@@ -598,6 +731,7 @@ async fn produce_loop(
     let mut next_print = start + Duration::from_secs(args.metrics_interval.max(1));
     let mut next_progress = start;
     let metrics = producer.metrics();
+    let mut notices = ThrottleNotices::new(ClientKind::Producer, printer, args.quiet);
     // A failed record: the first fatal error is kept for the final line, every other one is
     // reported now.
     let mut settle_err =
@@ -665,6 +799,7 @@ async fn produce_loop(
             }
             pending.pop_front();
         }
+        notices.check(&metrics);
         let now = Instant::now();
         if printer.progress && now >= next_progress {
             next_progress = now + Duration::from_millis(500);
@@ -683,11 +818,13 @@ async fn produce_loop(
     // timeout), also after a fatal error; one without an outcome by then is reported failed.
     for (by, f) in pending {
         let outcome = tokio::time::timeout_at(by.into(), f).await;
+        notices.check(&metrics);
         match outcome.unwrap_or_else(|_| Err(unsettled(&args.topic_name, settle_within))) {
             Ok(_) => s.acked += 1,
             Err(e) => settle_err(e, &mut s, &mut fatal),
         }
     }
+    notices.finish(&metrics);
     s.elapsed = start.elapsed();
     if printer.progress {
         progress("produce", s.elapsed, &s, &metrics.snapshot());

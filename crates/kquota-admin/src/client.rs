@@ -82,6 +82,9 @@ pub enum AdminError {
     /// Rejected locally before sending.
     #[error(transparent)]
     Validation(#[from] ValidationError),
+    /// A topic rejected locally before sending (name, counts, config names).
+    #[error(transparent)]
+    InvalidTopic(#[from] crate::ops::TopicSpecError),
     /// Connection layer failure (connect, TLS, SASL, timeout, decode).
     #[error(transparent)]
     Net(#[from] kquota_net::Error),

@@ -11,7 +11,11 @@
 //! ```
 
 use kquota_net::kafka_protocol::messages::create_acls_request::AclCreation;
-use kquota_net::kafka_protocol::messages::create_topics_request::CreatableTopic;
+use std::time::{Duration, Instant};
+
+use kquota_net::kafka_protocol::messages::create_topics_request::{
+    CreatableTopic, CreatableTopicConfig,
+};
 use kquota_net::kafka_protocol::messages::delete_topics_request::DeleteTopicState;
 use kquota_net::kafka_protocol::messages::describe_configs_request::DescribeConfigsResource;
 use kquota_net::kafka_protocol::messages::{
@@ -41,10 +45,93 @@ pub const QUOTA_BROKER_CONFIGS: &[&str] = &[
 pub struct TopicSpec {
     /// Name.
     pub name: String,
-    /// Partition count.
+    /// Partition count; -1 uses the broker default (`num.partitions`).
     pub partitions: i32,
     /// Replication factor; -1 uses the broker default.
     pub replication_factor: i16,
+    /// Topic configs (`retention.ms`, `max.message.bytes`, ...), checked by the broker.
+    pub configs: Vec<(String, String)>,
+}
+
+/// Longest topic name Kafka accepts.
+pub const MAX_TOPIC_NAME_LEN: usize = 249;
+
+/// A topic that would be refused, found before anything is sent.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum TopicSpecError {
+    /// The name breaks Kafka's topic name rules.
+    #[error("invalid topic name '{name}': {reason}")]
+    InvalidName {
+        /// The name.
+        name: String,
+        /// Which rule.
+        reason: String,
+    },
+    /// Partitions must be at least 1 (or -1 for the broker default).
+    #[error("topic '{name}': the number of partitions must be at least 1, not {partitions}")]
+    InvalidPartitions {
+        /// The topic.
+        name: String,
+        /// The count given.
+        partitions: i32,
+    },
+    /// The replication factor must be at least 1 (or -1 for the broker default).
+    #[error("topic '{name}': the replication factor must be at least 1, not {replication_factor}")]
+    InvalidReplicationFactor {
+        /// The topic.
+        name: String,
+        /// The factor given.
+        replication_factor: i16,
+    },
+    /// An empty config name, or the same config twice.
+    #[error("topic '{name}': config '{key}' {reason}")]
+    InvalidConfig {
+        /// The topic.
+        name: String,
+        /// The config name.
+        key: String,
+        /// What is wrong.
+        reason: &'static str,
+    },
+}
+
+/// Checks a topic name against Kafka's rules: 1 to 249 characters of `[a-zA-Z0-9._-]`, and
+/// neither `.` nor `..`.
+///
+/// ```
+/// use kquota_admin::ops::validate_topic_name;
+/// assert!(validate_topic_name("Topic-B").is_ok());
+/// assert!(validate_topic_name("Topic B").is_err());
+/// ```
+pub fn validate_topic_name(name: &str) -> Result<(), TopicSpecError> {
+    let bad = |reason: String| {
+        Err(TopicSpecError::InvalidName {
+            name: name.to_string(),
+            reason,
+        })
+    };
+    if name.is_empty() {
+        return bad("the name is empty".into());
+    }
+    if name == "." || name == ".." {
+        return bad("'.' and '..' are not allowed".into());
+    }
+    if name.len() > MAX_TOPIC_NAME_LEN {
+        return bad(format!(
+            "{} characters, at most {MAX_TOPIC_NAME_LEN} are allowed",
+            name.chars().count()
+        ));
+    }
+    if let Some(c) = name
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')))
+    {
+        return bad(format!(
+            "{c:?} is not allowed (only ASCII letters, digits, '.', '_' and '-')"
+        ));
+    }
+    Ok(())
 }
 
 impl TopicSpec {
@@ -54,7 +141,42 @@ impl TopicSpec {
             name: name.into(),
             partitions,
             replication_factor: -1,
+            configs: Vec::new(),
         }
+    }
+
+    /// The checks that need no broker: the name, the counts, and config names that are empty
+    /// or given twice. Values and unknown config names are the broker's to judge.
+    pub fn validate(&self) -> Result<(), TopicSpecError> {
+        validate_topic_name(&self.name)?;
+        if self.partitions < 1 && self.partitions != -1 {
+            return Err(TopicSpecError::InvalidPartitions {
+                name: self.name.clone(),
+                partitions: self.partitions,
+            });
+        }
+        if self.replication_factor < 1 && self.replication_factor != -1 {
+            return Err(TopicSpecError::InvalidReplicationFactor {
+                name: self.name.clone(),
+                replication_factor: self.replication_factor,
+            });
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        for (k, _) in &self.configs {
+            let reason = if k.trim().is_empty() {
+                "is empty"
+            } else if !seen.insert(k.as_str()) {
+                "is given twice"
+            } else {
+                continue;
+            };
+            return Err(TopicSpecError::InvalidConfig {
+                name: self.name.clone(),
+                key: k.clone(),
+                reason,
+            });
+        }
+        Ok(())
     }
 }
 
@@ -71,11 +193,29 @@ fn broker_error(code: i16, message: Option<&StrBytes>) -> Option<BrokerError> {
     (code != 0).then(|| BrokerError::from_code(code, message.map(|m| m.as_str())))
 }
 
-/// Creates topics (through the controller). `TOPIC_ALREADY_EXISTS` is reported per topic.
+/// The outcome of creating one topic.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CreatedTopic {
+    /// Topic name.
+    pub name: String,
+    /// The broker's refusal, if any (`TOPIC_ALREADY_EXISTS`, `INVALID_REPLICATION_FACTOR`, ...).
+    pub error: Option<BrokerError>,
+    /// Partitions the topic got (the broker default applied), when created.
+    pub partitions: Option<i32>,
+    /// Replication factor the topic got, when created.
+    pub replication_factor: Option<i16>,
+}
+
+/// Creates topics (through the controller) after [`TopicSpec::validate`]. Broker refusals
+/// (`TOPIC_ALREADY_EXISTS`, `INVALID_REPLICATION_FACTOR`, `INVALID_CONFIG`, ...) are reported
+/// per topic.
 pub async fn create_topics(
     cluster: &Cluster,
     topics: &[TopicSpec],
-) -> Result<Vec<ItemResult>, AdminError> {
+) -> Result<Vec<CreatedTopic>, AdminError> {
+    for t in topics {
+        t.validate()?;
+    }
     let mut req = CreateTopicsRequest::default();
     req.timeout_ms = 30_000;
     req.topics = topics
@@ -85,6 +225,16 @@ pub async fn create_topics(
             c.name = TopicName(StrBytes::from_string(t.name.clone()));
             c.num_partitions = t.partitions;
             c.replication_factor = t.replication_factor;
+            c.configs = t
+                .configs
+                .iter()
+                .map(|(k, v)| {
+                    let mut e = CreatableTopicConfig::default();
+                    e.name = StrBytes::from_string(k.clone());
+                    e.value = Some(StrBytes::from_string(v.clone()));
+                    e
+                })
+                .collect();
             c
         })
         .collect();
@@ -93,9 +243,15 @@ pub async fn create_topics(
         .body
         .topics
         .iter()
-        .map(|r| ItemResult {
-            name: r.name.0.to_string(),
-            error: broker_error(r.error_code, r.error_message.as_ref()),
+        .map(|r| {
+            let error = broker_error(r.error_code, r.error_message.as_ref());
+            let known = error.is_none() && r.num_partitions > 0;
+            CreatedTopic {
+                name: r.name.0.to_string(),
+                error,
+                partitions: known.then_some(r.num_partitions),
+                replication_factor: known.then_some(r.replication_factor),
+            }
         })
         .collect())
 }
@@ -129,10 +285,66 @@ pub async fn delete_topics(
 
 /// Lists topic names (fresh metadata), sorted.
 pub async fn list_topics(cluster: &Cluster) -> Result<Vec<String>, AdminError> {
+    Ok(describe_topics(cluster)
+        .await?
+        .into_iter()
+        .map(|t| t.name)
+        .collect())
+}
+
+/// A topic as listed: name, partition count and replication factor.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TopicListing {
+    /// Name.
+    pub name: String,
+    /// Partitions.
+    pub partitions: usize,
+    /// Replicas of the first partition (the topic's replication factor).
+    pub replication_factor: usize,
+    /// Internal topic (`__consumer_offsets`, ...).
+    pub internal: bool,
+}
+
+/// Every topic the principal may describe (fresh metadata), sorted by name.
+pub async fn describe_topics(cluster: &Cluster) -> Result<Vec<TopicListing>, AdminError> {
     let md = cluster.refresh_metadata(None).await?;
-    let mut names: Vec<String> = md.topics.keys().map(|k| k.to_string()).collect();
-    names.sort();
-    Ok(names)
+    Ok(md
+        .topics
+        .values()
+        .map(|t| TopicListing {
+            name: t.name.clone(),
+            partitions: t.partitions.len(),
+            replication_factor: t.partitions.values().next().map_or(0, |p| p.replicas.len()),
+            internal: t.is_internal,
+        })
+        .collect())
+}
+
+/// Waits until each topic's partitions all have a leader (brokers learn a new topic from the
+/// metadata log a little after CreateTopics returns). Returns the topics still not ready when
+/// `timeout` ran out.
+pub async fn wait_topics_ready(
+    cluster: &Cluster,
+    names: &[String],
+    timeout: Duration,
+) -> Result<Vec<String>, AdminError> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        let md = cluster.refresh_metadata(Some(names)).await?;
+        let waiting: Vec<String> = names
+            .iter()
+            .filter(|n| {
+                !md.topics.get(n.as_str()).is_some_and(|t| {
+                    !t.partitions.is_empty() && t.partitions.values().all(|p| p.leader.is_some())
+                })
+            })
+            .cloned()
+            .collect();
+        if waiting.is_empty() || Instant::now() >= deadline {
+            return Ok(waiting);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 /// ACL resource types.
@@ -382,4 +594,50 @@ pub async fn describe_broker_configs(
     }
     out.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn topic_names_follow_kafkas_rules() {
+        for ok in [
+            "Topic-B",
+            "a.b_c-D9",
+            &"x".repeat(MAX_TOPIC_NAME_LEN),
+            "...",
+        ] {
+            assert!(validate_topic_name(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", ".", "..", "a b", "tópico", "a/b", &"x".repeat(250)] {
+            let e = validate_topic_name(bad).unwrap_err();
+            assert!(e.to_string().starts_with("invalid topic name"), "{e}");
+        }
+    }
+
+    #[test]
+    fn specs_are_checked_before_sending() {
+        assert!(TopicSpec::new("t", -1).validate().is_ok());
+        let e = TopicSpec::new("t", 0).validate().unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "topic 't': the number of partitions must be at least 1, not 0"
+        );
+        let mut s = TopicSpec::new("t", 1);
+        s.replication_factor = 0;
+        assert!(matches!(
+            s.validate(),
+            Err(TopicSpecError::InvalidReplicationFactor { .. })
+        ));
+        s.replication_factor = 1;
+        s.configs = vec![
+            ("retention.ms".into(), "1".into()),
+            ("retention.ms".into(), "2".into()),
+        ];
+        assert_eq!(
+            s.validate().unwrap_err().to_string(),
+            "topic 't': config 'retention.ms' is given twice"
+        );
+    }
 }

@@ -142,14 +142,18 @@ async fn msk_iam_sasl(
     ))
 }
 
+/// Connects to the cluster (for the admin operations of [`kquota_admin::ops`]).
+pub async fn connect_cluster(s: &Settings) -> anyhow::Result<Cluster> {
+    let cfg = resolve_config(s).await?;
+    Cluster::connect(cfg)
+        .await
+        .map_err(|e| classify(AdminError::Net(e)))
+}
+
 /// Connects to the cluster.
 pub async fn connect(s: &Settings) -> anyhow::Result<Admin> {
-    let cfg = resolve_config(s).await?;
-    let cluster = Cluster::connect(cfg)
-        .await
-        .map_err(|e| classify(AdminError::Net(e)))?;
     Ok(Admin {
-        inner: QuotaAdmin::new(cluster),
+        inner: QuotaAdmin::new(connect_cluster(s).await?),
     })
 }
 
@@ -157,7 +161,7 @@ pub async fn connect(s: &Settings) -> anyhow::Result<Admin> {
 pub fn classify(e: AdminError) -> anyhow::Error {
     let msg = e.to_string();
     match &e {
-        AdminError::Validation(_) => exit::usage(msg),
+        AdminError::Validation(_) | AdminError::InvalidTopic(_) => exit::usage(msg),
         AdminError::Net(n) => match n {
             kquota_net::Error::Broker { .. } => exit::broker(msg),
             kquota_net::Error::Config(_) => exit::usage(msg),

@@ -8,6 +8,7 @@ use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 
+use crate::app_config::{self, App};
 use crate::exit;
 use crate::properties::{self, JaasEntry};
 
@@ -242,6 +243,10 @@ pub struct Settings {
     pub request_timeout_ms: Option<u64>,
     /// Warnings to print (unknown or unused keys, ignored settings).
     pub warnings: Vec<String>,
+    /// The `--command-config` file's name, if one was given.
+    pub config_file: Option<String>,
+    /// Every entry of that file, in order (the load apps read their own keys from it).
+    pub properties: Vec<properties::Property>,
 }
 
 /// Properties keys kquota reads.
@@ -271,6 +276,11 @@ const USED_KEYS: &[&str] = &[
 impl ConnectArgs {
     /// Resolves flags + properties file into [`Settings`] (no network).
     pub fn settings(&self) -> anyhow::Result<Settings> {
+        self.settings_for(None)
+    }
+
+    /// [`Self::settings`] for a load app: its own keys in the file are not warned about.
+    pub fn settings_for(&self, app: Option<App>) -> anyhow::Result<Settings> {
         let mut props: Vec<properties::Property> = Vec::new();
         let mut file_name = String::new();
         if let Some(path) = &self.command_config {
@@ -281,7 +291,10 @@ impl ConnectArgs {
             props =
                 properties::parse(&text).map_err(|e| exit::usage(format!("{file_name}: {e}")))?;
         }
-        resolve(self, &props, &file_name)
+        let mut s = resolve(self, &props, &file_name, app)?;
+        s.config_file = self.command_config.is_some().then_some(file_name);
+        s.properties = props;
+        Ok(s)
     }
 
     /// Resolves the settings and prints their warnings to stderr.
@@ -298,6 +311,7 @@ fn resolve(
     args: &ConnectArgs,
     props: &[properties::Property],
     file: &str,
+    app: Option<App>,
 ) -> anyhow::Result<Settings> {
     let mut warnings = Vec::new();
     let mut seen = std::collections::BTreeMap::new();
@@ -309,10 +323,9 @@ fn resolve(
             ));
         }
         if !USED_KEYS.contains(&p.key.as_str()) {
-            warnings.push(format!(
-                "{file}:{}: unknown or unsupported key '{}' is ignored",
-                p.line, p.key
-            ));
+            if let Some(w) = app_config::key_warning(app, &p.key) {
+                warnings.push(format!("{file}:{}: {w}", p.line));
+            }
         }
     }
     let get = |k: &str| props.iter().rev().find(|p| p.key == k);
@@ -540,6 +553,8 @@ fn resolve(
         tls,
         request_timeout_ms,
         warnings,
+        config_file: None,
+        properties: Vec::new(),
     })
 }
 
@@ -548,7 +563,12 @@ mod tests {
     use super::*;
 
     fn settings(args: &ConnectArgs, text: &str) -> anyhow::Result<Settings> {
-        resolve(args, &properties::parse(text).unwrap(), "client.properties")
+        resolve(
+            args,
+            &properties::parse(text).unwrap(),
+            "client.properties",
+            None,
+        )
     }
 
     #[test]
@@ -651,12 +671,15 @@ mod tests {
     fn unknown_keys_warned_with_line() {
         let s = settings(
             &ConnectArgs::default(),
-            "bootstrap.servers=a:1\nlinger.ms=5\n",
+            "bootstrap.servers=a:1\nlinger.ms=5\nfoo.bar=1\n",
         )
         .unwrap();
         assert_eq!(
             s.warnings,
-            vec!["client.properties:2: unknown or unsupported key 'linger.ms' is ignored"]
+            vec![
+                "client.properties:2: 'linger.ms' is a producer setting, read by kquota produce only; it is ignored here",
+                "client.properties:3: unknown or unsupported key 'foo.bar' is ignored"
+            ]
         );
     }
 

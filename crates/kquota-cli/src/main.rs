@@ -6,6 +6,7 @@
 //! `#[command(flatten)] connect: connect::ConnectArgs` so every command takes the same flags.
 //! Classify errors with `exit::usage/broker/connection` to get the documented exit codes.
 
+mod app_config;
 mod backend;
 #[cfg(feature = "apps")]
 mod cloudwatch;
@@ -41,6 +42,9 @@ pub enum Command {
     /// Client quotas: describe, alter, delete, resolve, plan, apply, export.
     #[command(visible_alias = "quota")]
     Quotas(cmd::quotas::QuotasArgs),
+    /// Topics: create, delete, list (the load apps never create a topic themselves).
+    #[command(visible_alias = "topic")]
+    Topics(cmd::topics::TopicsArgs),
     #[cfg(feature = "apps")]
     /// Producer load app (MSK ProducerApp flags) with produce-throttle-time metrics.
     Produce(cmd::produce::ProduceArgs),
@@ -70,6 +74,7 @@ pub enum Command {
 async fn dispatch(command: Command) -> anyhow::Result<()> {
     match command {
         Command::Quotas(a) => cmd::quotas::run(a).await,
+        Command::Topics(a) => cmd::topics::run(a).await,
         #[cfg(feature = "apps")]
         Command::Produce(a) => cmd::produce::run(a).await,
         #[cfg(feature = "apps")]

@@ -1082,3 +1082,538 @@ fn a_closed_stdout_ends_quietly_without_a_panic() {
         );
     }
 }
+
+/// `kquota topics create | list | delete` against the broker: a created topic takes records at
+/// once; bad input is one error line with the documented exit code and creates nothing; a
+/// missing topic points `kquota produce` to `kquota topics create`.
+#[test]
+fn topics_create_list_delete_and_the_apps_on_a_new_topic() {
+    let k = shared();
+    let home = tempfile::tempdir().unwrap();
+    let b = k.bootstrap(Listener::Plaintext);
+    let topic = format!("apps-topics-{}", std::process::id());
+    let topics = |args: &[&str]| {
+        run(kquota(home.path())
+            .arg("topics")
+            .args(args)
+            .args(["-b", &b]))
+    };
+    let listed = || -> Vec<Value> {
+        let (code, out, err) = topics(&["list", "-o", "json"]);
+        assert_eq!(code, 0, "{out}{err}");
+        serde_json::from_str::<Value>(&out).unwrap()["topics"]
+            .as_array()
+            .unwrap()
+            .clone()
+    };
+
+    let (code, out, err) = topics(&[
+        "create",
+        &topic,
+        "--partitions",
+        "2",
+        "--replication-factor",
+        "1",
+        "--config",
+        "retention.ms=3600000",
+        "--config",
+        "leader.replication.throttled.replicas=0:1,1:1",
+        "-o",
+        "json",
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(err.is_empty(), "{err}");
+    let r = &serde_json::from_str::<Value>(&out).unwrap()["results"][0];
+    assert_eq!(r["topic"], topic.as_str(), "{out}");
+    assert_eq!(r["ok"], true, "{out}");
+    assert_eq!(r["created"], true, "{out}");
+    assert_eq!(r["partitions"], 2, "{out}");
+    assert_eq!(r["replication_factor"], 1, "{out}");
+    // The create returned with leaders in place: the producer starts at once.
+    let (code, out, err) = run(kquota(home.path())
+        .args(["produce", "-b", &b, "--topic-name", &topic])
+        .args(["--num-messages", "5", "--json"]));
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(summary(&out)["acked"], 5, "{out}");
+    let entry = listed()
+        .into_iter()
+        .find(|t| t["name"] == topic.as_str())
+        .unwrap_or_else(|| panic!("{topic} not listed"));
+    assert_eq!(entry["partitions"], 2, "{entry}");
+    assert_eq!(entry["replication_factor"], 1, "{entry}");
+    assert_eq!(entry["internal"], false, "{entry}");
+    let (code, out, _) = topics(&["list"]);
+    assert_eq!(code, 0);
+    assert!(out.starts_with("TOPIC "), "{out}");
+    assert!(
+        out.lines()
+            .any(|l| l.split_whitespace().collect::<Vec<_>>() == [topic.as_str(), "2", "1"]),
+        "{out}"
+    );
+
+    // Already there: exit 3 with the way out; --if-not-exists accepts it.
+    let (code, out, err) = topics(&["create", &topic, "--partitions", "2"]);
+    assert_eq!(code, 3, "{out}{err}");
+    assert_one_error_line(
+        &err,
+        &format!("cannot create topic '{topic}': TOPIC_ALREADY_EXISTS"),
+        "existing topic",
+    );
+    assert!(err.contains("--if-not-exists"), "{err}");
+    let (code, out, err) = topics(&["create", &topic, "--if-not-exists", "-o", "json"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let r = &serde_json::from_str::<Value>(&out).unwrap()["results"][0];
+    assert_eq!(
+        (&r["ok"], &r["created"]),
+        (&Value::Bool(true), &Value::Bool(false)),
+        "{out}"
+    );
+
+    // Bad input: nothing is created.
+    let bad = format!("{topic}-bad");
+    let long = "x".repeat(250);
+    for (args, want_code, want) in [
+        (
+            vec!["create", bad.as_str(), "--partitions", "0"],
+            2,
+            "the number of partitions must be at least 1, not 0",
+        ),
+        (
+            vec!["create", bad.as_str(), "--replication-factor", "0"],
+            2,
+            "the replication factor must be at least 1, not 0",
+        ),
+        (
+            vec!["create", bad.as_str(), "--replication-factor", "3"],
+            3,
+            "INVALID_REPLICATION_FACTOR (38): Unable to replicate the partition 3 time(s)",
+        ),
+        (
+            vec!["create", "apps topics bad"],
+            2,
+            "invalid topic name 'apps topics bad': ' ' is not allowed",
+        ),
+        (
+            vec!["create", long.as_str()],
+            2,
+            "250 characters, at most 249 are allowed",
+        ),
+        (
+            vec!["create", bad.as_str(), "--config", "no.such.config=1"],
+            3,
+            "INVALID_CONFIG (40): Unknown topic config name: no.such.config",
+        ),
+        (
+            vec!["create", bad.as_str(), "--config", "retention.ms=soon"],
+            3,
+            "Invalid value soon for configuration retention.ms",
+        ),
+        (
+            vec!["create", bad.as_str(), "--config", "retention.ms"],
+            2,
+            "--config 'retention.ms': expected KEY=VALUE",
+        ),
+    ] {
+        let (code, out, err) = topics(&args);
+        assert_eq!(code, want_code, "{args:?}: {out}{err}");
+        assert_one_error_line(&err, want, &format!("{args:?}"));
+    }
+    assert!(
+        !listed().iter().any(|t| t["name"] == bad.as_str()),
+        "a refused topic exists"
+    );
+
+    // Delete; a second delete is exit 3 unless --if-exists.
+    let (code, out, err) = topics(&["delete", &topic]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("deleted"), "{out}");
+    let (code, out, err) = topics(&["delete", &topic]);
+    assert_eq!(code, 3, "{out}{err}");
+    assert_one_error_line(&err, "UNKNOWN_TOPIC_OR_PARTITION", "delete twice");
+    assert!(err.contains("--if-exists"), "{err}");
+    let (code, out, err) = topics(&["delete", &topic, "--if-exists"]);
+    assert_eq!(code, 0, "{out}{err}");
+
+    // The apps on a missing topic say how to create it.
+    for app in ["produce", "consume"] {
+        let (code, out, err) = run(kquota(home.path())
+            .args([app, "-b", &b, "--topic-name", &topic])
+            .args(["--num-messages", "1"]));
+        assert_eq!(code, 2, "{app}: {out}{err}");
+        assert_one_error_line(
+            &err,
+            &format!("create it with 'kquota topics create {topic}'"),
+            app,
+        );
+    }
+}
+
+/// The record batches of one partition as the broker stored them: (compression codec,
+/// producer id) of each, read from its log segment (the wire format's batch header:
+/// attributes at byte 21, producer id at byte 43).
+fn stored_batches(cluster: &KafkaCluster, topic: &str) -> Vec<(i16, i64)> {
+    let segment = cluster
+        .dir()
+        .join("node-1/data")
+        .join(format!("{topic}-0"))
+        .join("00000000000000000000.log");
+    let bytes = std::fs::read(&segment).unwrap_or_else(|e| panic!("{}: {e}", segment.display()));
+    let mut out = Vec::new();
+    let mut at = 0;
+    while at + 61 <= bytes.len() {
+        let length = i32::from_be_bytes(bytes[at + 8..at + 12].try_into().unwrap()) as usize;
+        let attributes = i16::from_be_bytes(bytes[at + 21..at + 23].try_into().unwrap());
+        let producer_id = i64::from_be_bytes(bytes[at + 43..at + 51].try_into().unwrap());
+        out.push((attributes & 0x7, producer_id));
+        at += 12 + length;
+    }
+    out
+}
+
+/// A Java producer.properties / consumer.properties given as --command-config: the app's own
+/// keys are used (a flag still wins), the other app's keys are warned about, and a bad value
+/// names the file, line and key. What the broker stored shows the producer keys took effect.
+#[test]
+fn producer_and_consumer_keys_of_the_command_config_are_used() {
+    let k = shared();
+    let home = tempfile::tempdir().unwrap();
+    let tag = std::process::id();
+    let topic = format!("apps-props-{tag}");
+    let group = format!("apps-props-group-{tag}");
+    create_topic(k, &topic, 1, &[]);
+    let plaintext = k.bootstrap(Listener::Plaintext);
+    let file = |name: &str, extra: &str| -> String {
+        let path = home.path().join(name);
+        std::fs::write(
+            &path,
+            format!("bootstrap.servers={plaintext}\nsecurity.protocol=PLAINTEXT\n{extra}"),
+        )
+        .unwrap();
+        path.display().to_string()
+    };
+    let produce = |config: &str, extra: &[&str]| {
+        run(kquota(home.path())
+            .args([
+                "produce",
+                "--command-config",
+                config,
+                "--topic-name",
+                &topic,
+            ])
+            .args(["--num-messages", "2", "--json"])
+            .args(extra))
+    };
+
+    // Without enable.idempotence: idempotent (acks=all), uncompressed.
+    let plain = file("plain.properties", "acks=all\n");
+    let (code, out, err) = produce(&plain, &[]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(err.is_empty(), "{err}");
+    let before = stored_batches(k, &topic);
+    assert_eq!(before.len(), 2, "{before:?}");
+    assert!(
+        before.iter().all(|(codec, pid)| *codec == 0 && *pid >= 0),
+        "{before:?}"
+    );
+    // The usual Java producer.properties: idempotence off and gzip, as the broker stored it.
+    let producer = file(
+        "producer.properties",
+        "acks=all\nenable.idempotence=false\ncompression.type=gzip\nlinger.ms=10\nbatch.size=16384\nclient.id=producerapp-props\ngroup.id=not-for-producers\nretries=3\n",
+    );
+    let (code, out, err) = produce(&producer, &[]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(summary(&out)["acked"], 2, "{out}");
+    assert_eq!(
+        err.lines().collect::<Vec<_>>(),
+        [
+            format!("warning: {producer}:9: 'group.id' is a consumer setting, read by kquota consume only; it is ignored here"),
+            format!("warning: {producer}:10: 'retries' is not supported (kquota retries a failed batch until delivery.timeout.ms instead of counting); it is ignored"),
+        ],
+        "{err}"
+    );
+    let batches = stored_batches(k, &topic);
+    assert_eq!(
+        &batches[2..],
+        [(1, -1), (1, -1)],
+        "gzip (1), no producer id"
+    );
+    // The flags win over the file.
+    let (code, out, err) = produce(
+        &producer,
+        &["--enable-idempotence", "true", "--compression", "none"],
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    let batches = stored_batches(k, &topic);
+    assert_eq!(batches.len(), 6, "{batches:?}");
+    assert!(
+        batches[4..]
+            .iter()
+            .all(|(codec, pid)| *codec == 0 && *pid >= 0),
+        "{batches:?}"
+    );
+
+    // consumer.properties: the group comes from group.id (offsets committed there: a second
+    // run resumes after the first).
+    let consumer = file(
+        "consumer.properties",
+        &format!("group.id={group}\nauto.offset.reset=earliest\nmax.partition.fetch.bytes=65536\nenable.auto.commit=true\nacks=all\n"),
+    );
+    let mut offsets = Vec::new();
+    for n in [4, 2] {
+        let (code, out, err) = run(kquota(home.path())
+            .args([
+                "consume",
+                "--command-config",
+                &consumer,
+                "--topic-name",
+                &topic,
+            ])
+            .args(["--num-messages", &n.to_string(), "--duration", "60"])
+            .args(["--print-records", "--json"]));
+        assert_eq!(code, 0, "{out}{err}");
+        assert_eq!(
+            err.trim(),
+            format!("warning: {consumer}:7: 'acks' is a producer setting, read by kquota produce only; it is ignored here")
+        );
+        offsets.extend(
+            json_lines(&out)
+                .iter()
+                .filter(|v| v["type"] == "record")
+                .map(|v| v["offset"].as_i64().unwrap()),
+        );
+    }
+    assert_eq!(
+        offsets,
+        [0, 1, 2, 3, 4, 5],
+        "the second run resumed the group"
+    );
+
+    // Bad values: exit 2 naming the file, line and key; nothing is sent.
+    let bad = file("bad.properties", "acks=1\nenable.idempotence=true\n");
+    let (code, out, err) = produce(&bad, &[]);
+    assert_eq!(code, 2, "{out}{err}");
+    assert_one_error_line(
+        &err,
+        &format!("{bad}:4: enable.idempotence: idempotence requires acks=all"),
+        "conflict in the file",
+    );
+    let bad = file("bad-consumer.properties", "heartbeat.interval.ms=60000\n");
+    let (code, out, err) = run(kquota(home.path())
+        .args(["consume", "--command-config", &bad, "--topic-name", &topic])
+        .args(["--num-messages", "1"]));
+    assert_eq!(code, 2, "{out}{err}");
+    assert_one_error_line(
+        &err,
+        &format!("{bad}:3: heartbeat.interval.ms: heartbeat.interval.ms (60000 ms) must be lower than session.timeout.ms (10000 ms)"),
+        "consumer timeouts",
+    );
+    assert_eq!(
+        stored_batches(k, &topic).len(),
+        6,
+        "nothing more was written"
+    );
+    delete_topic(k, &topic);
+}
+
+/// Under a client-id quota on the broker: a throttled run says so without
+/// --print-*-quota-metrics (a notice on stderr at the first throttle and then at most every
+/// 10 s, or a `throttle` event in the JSON lines), and the async producer's expired records
+/// are one line per expired batch in text while the JSON lines report every record; either
+/// way acknowledged + failed = sent.
+#[test]
+fn throttles_are_told_and_expired_records_are_one_line_per_batch() {
+    let k = shared();
+    let home = tempfile::tempdir().unwrap();
+    let b = k.bootstrap(Listener::Plaintext);
+    let tag = std::process::id();
+    let topic = format!("apps-throttle-{tag}");
+    let client_id = format!("apps-throttle-client-{tag}");
+    create_topic(k, &topic, 3, &[]);
+    let (code, out, err) = run(kquota(home.path())
+        .args(["quotas", "alter", "-b", &b, "--client-id", &client_id])
+        .args(["--set", "producer_byte_rate=1024,consumer_byte_rate=1024"]));
+    assert_eq!(code, 0, "{out}{err}");
+    let app = |what: &str, extra: &[&str]| {
+        run(kquota(home.path())
+            .args([
+                what,
+                "-b",
+                &b,
+                "--topic-name",
+                &topic,
+                "--client-id",
+                &client_id,
+            ])
+            .args(extra))
+    };
+    let notice = |line: &str, quota: &str| {
+        line.starts_with("notice: throttled by broker 1 for ")
+            && line.contains(&format!(" ms ({quota} or request_percentage quota?); "))
+    };
+
+    // Sync produce, text: told at once, then at most every 10 s (plus once at the end for
+    // throttles not told yet).
+    let (code, out, err) = app(
+        "produce",
+        &[
+            "--duration",
+            "6",
+            "--message-size",
+            "1000",
+            "--num-messages",
+            "1000",
+        ],
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    let lines: Vec<&str> = err.lines().collect();
+    assert!(
+        !lines.is_empty() && lines.len() <= 2,
+        "one notice, at most one more at the end: {err}"
+    );
+    assert!(
+        lines.iter().all(|l| notice(l, "producer_byte_rate")),
+        "{err}"
+    );
+    assert!(lines[0].contains("so far"), "{err}");
+    // JSON lines: the notice is a typed event on stdout; stderr stays empty.
+    let (code, out, err) = app(
+        "produce",
+        &[
+            "--duration",
+            "3",
+            "--message-size",
+            "1000",
+            "--num-messages",
+            "1000",
+            "--json",
+        ],
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(err.is_empty(), "{err}");
+    let events: Vec<Value> = json_lines(&out)
+        .into_iter()
+        .filter(|v| v["type"] == "throttle")
+        .collect();
+    assert!(!events.is_empty(), "{out}");
+    assert_eq!(events[0]["broker"], 1, "{out}");
+    assert!(events[0]["throttle_time_ms"].as_u64().unwrap() > 0, "{out}");
+    assert_eq!(
+        events[0]["quotas"],
+        serde_json::json!(["producer_byte_rate", "request_percentage"])
+    );
+    // Fetches too (a backlog of several KiB against 1 KiB/s).
+    let (code, out, err) = app(
+        "consume",
+        &[
+            "--num-messages",
+            "1000",
+            "--duration",
+            "6",
+            "--max-partition-fetch-bytes",
+            "3000",
+        ],
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    let lines: Vec<&str> = err.lines().collect();
+    assert!(!lines.is_empty() && lines.len() <= 2, "{err}");
+    assert!(
+        lines.iter().all(|l| notice(l, "consumer_byte_rate")),
+        "{err}"
+    );
+    // --quiet silences the notices.
+    let (code, out, err) = app(
+        "consume",
+        &["--num-messages", "1000", "--duration", "3", "--quiet"],
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(err.is_empty(), "{err}");
+
+    // Async over the quota: batches expire (delivery.timeout.ms 6 s).
+    let async_run = |json: bool| {
+        let mut extra = vec![
+            "--producer-type",
+            "async",
+            "--num-messages",
+            "200",
+            "--message-size",
+            "500",
+            "--delivery-timeout-ms",
+            "6000",
+            "--request-timeout-ms",
+            "5000",
+        ];
+        if json {
+            extra.push("--json");
+        }
+        app("produce", &extra)
+    };
+    let (code, out, err) = async_run(false);
+    assert_eq!(code, 3, "{out}{err}");
+    let counts = out
+        .lines()
+        .find_map(|l| l.strip_prefix("produce: "))
+        .unwrap_or_else(|| panic!("no summary: {out}"));
+    let numbers: Vec<u64> = counts
+        .split(|c: char| !c.is_ascii_digit())
+        .filter_map(|n| n.parse().ok())
+        .collect();
+    let (sent, acked, failed) = (numbers[0], numbers[1], numbers[2]);
+    assert_eq!((sent, acked + failed), (200, 200), "{out}");
+    assert!(failed > 0, "nothing expired: {out}");
+    let prefix = "error: Expiring ";
+    let expiring: Vec<&str> = err.lines().filter(|l| l.starts_with(prefix)).collect();
+    let in_lines: u64 = expiring
+        .iter()
+        .map(|l| {
+            assert!(
+                l.contains(&format!(" record(s) for {topic}-"))
+                    && l.ends_with(" ms has passed since batch creation"),
+                "{l}"
+            );
+            l[prefix.len()..]
+                .split(' ')
+                .next()
+                .unwrap()
+                .parse::<u64>()
+                .unwrap()
+        })
+        .sum();
+    assert_eq!(
+        in_lines, failed,
+        "each expired record in exactly one line: {err}"
+    );
+    assert!(
+        (expiring.len() as u64) < failed,
+        "one line per batch, not per record: {err}"
+    );
+    assert!(
+        err.lines().all(|l| l.starts_with(prefix)
+            || notice(l, "producer_byte_rate")
+            || l == format!(
+                "error: {failed} of 200 record(s) were not delivered (see the errors above)"
+            )),
+        "{err}"
+    );
+    // JSON lines: every expired record has its own error line.
+    let (code, out, err) = async_run(true);
+    assert_eq!(code, 3, "{out}{err}");
+    let s = summary(&out);
+    let (sent, acked, failed) = (
+        s["records"].as_u64().unwrap(),
+        s["acked"].as_u64().unwrap(),
+        s["failed"].as_u64().unwrap(),
+    );
+    assert_eq!((sent, acked + failed), (200, 200), "{s}");
+    let errors = json_lines(&out)
+        .into_iter()
+        .filter(|v| v["type"] == "error")
+        .inspect(|v| assert!(v["error"].as_str().unwrap().starts_with("Expiring "), "{v}"))
+        .count() as u64;
+    assert_eq!(errors, failed, "{out}");
+    assert!(failed > 0, "{out}");
+
+    let (code, out, err) =
+        run(kquota(home.path()).args(["quotas", "delete", "-b", &b, "--client-id", &client_id]));
+    assert_eq!(code, 0, "{out}{err}");
+    delete_topic(k, &topic);
+}

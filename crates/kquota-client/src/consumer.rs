@@ -25,7 +25,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tracing::{debug, trace};
 
-use crate::error::ClientError;
+use crate::error::{ClientError, InvalidSetting};
 use crate::group::{Assignor, GroupMember};
 use crate::metrics::{ClientKind, ClientMetrics, MetricConfig};
 use crate::pacing::{FetchPacer, QUOTA_WINDOW};
@@ -105,6 +105,44 @@ impl Default for ConsumerConfig {
             auto_commit: true,
             metrics: MetricConfig::default(),
         }
+    }
+}
+
+impl ConsumerConfig {
+    /// Checks the settings that do not need a broker, naming the Java config keys at fault.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use kquota_client::ConsumerConfig;
+    /// let c = ConsumerConfig { heartbeat_interval: Duration::from_secs(60), ..ConsumerConfig::default() };
+    /// assert_eq!(c.check().unwrap_err().keys, ["heartbeat.interval.ms", "session.timeout.ms"]);
+    /// ```
+    pub fn check(&self) -> Result<(), InvalidSetting> {
+        for (key, value) in [
+            ("fetch.max.bytes", self.fetch_max_bytes),
+            ("max.partition.fetch.bytes", self.max_partition_fetch_bytes),
+        ] {
+            if value <= 0 {
+                return Err(InvalidSetting::new(&[key], format!("{key} must be > 0")));
+            }
+        }
+        if self.fetch_min_bytes < 0 {
+            return Err(InvalidSetting::new(
+                &["fetch.min.bytes"],
+                "fetch.min.bytes must be >= 0",
+            ));
+        }
+        if self.heartbeat_interval >= self.session_timeout {
+            return Err(InvalidSetting::new(
+                &["heartbeat.interval.ms", "session.timeout.ms"],
+                format!(
+                    "heartbeat.interval.ms ({} ms) must be lower than session.timeout.ms ({} ms)",
+                    self.heartbeat_interval.as_millis(),
+                    self.session_timeout.as_millis()
+                ),
+            ));
+        }
+        Ok(())
     }
 }
 

@@ -96,6 +96,32 @@ pub enum ClientError {
     Closed(&'static str),
 }
 
+/// A producer or consumer setting that cannot work, with the Java config keys it concerns
+/// (so a caller can say where the value came from).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct InvalidSetting {
+    /// The Java config keys involved, the one most likely to change first.
+    pub keys: Vec<&'static str>,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl InvalidSetting {
+    pub(crate) fn new(keys: &[&'static str], message: impl Into<String>) -> Self {
+        InvalidSetting {
+            keys: keys.to_vec(),
+            message: message.into(),
+        }
+    }
+}
+
+impl From<InvalidSetting> for ClientError {
+    fn from(e: InvalidSetting) -> Self {
+        ClientError::Config(e.message)
+    }
+}
+
 impl ClientError {
     /// A broker error from a Kafka error code.
     pub fn broker(context: impl Into<String>, code: i16, message: Option<String>) -> Self {

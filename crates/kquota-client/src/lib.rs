@@ -25,6 +25,6 @@ pub mod producer;
 mod types;
 
 pub use consumer::{Consumer, ConsumerConfig, OffsetReset};
-pub use error::ClientError;
+pub use error::{ClientError, InvalidSetting};
 pub use producer::{Acks, DeliveryFuture, Producer, ProducerConfig};
 pub use types::{ConsumerRecord, ProducerRecord, RecordMetadata, TopicPartition};

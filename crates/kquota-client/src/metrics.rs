@@ -205,6 +205,7 @@ struct BrokerEntry {
     records: u64,
     responses: u64,
     throttled_responses: u64,
+    last_throttle_ms: u32,
     throttle_wait: Duration,
     throttle_until: Option<Instant>,
     first: Instant,
@@ -255,6 +256,8 @@ pub struct BrokerMetrics {
     pub responses: u64,
     /// Responses with `throttle_time_ms > 0`.
     pub throttled_responses: u64,
+    /// `throttle_time_ms` of the latest throttled response (0: none yet).
+    pub last_throttle_time_ms: u32,
     /// Time spent waiting before a request could be sent because the broker throttled us.
     pub throttle_wait: Duration,
     /// Time between the first and the last recorded exchange.
@@ -357,6 +360,7 @@ impl ClientMetrics {
             records: 0,
             responses: 0,
             throttled_responses: 0,
+            last_throttle_ms: 0,
             throttle_wait: Duration::ZERO,
             throttle_until: None,
             first: now,
@@ -391,6 +395,7 @@ impl ClientMetrics {
         e.last = now;
         if throttle_time_ms > 0 {
             e.throttled_responses += 1;
+            e.last_throttle_ms = throttle_time_ms.unsigned_abs();
             let until = now + Duration::from_millis(throttle_time_ms as u64);
             e.throttle_until = Some(e.throttle_until.map_or(until, |u| u.max(until)));
         }
@@ -458,6 +463,7 @@ impl ClientMetrics {
                     records: e.records,
                     responses: e.responses,
                     throttled_responses: e.throttled_responses,
+                    last_throttle_time_ms: e.last_throttle_ms,
                     throttle_wait: e.throttle_wait,
                     active: e.last.saturating_duration_since(e.first),
                     bytes_per_sec: if elapsed > 0.0 {
@@ -527,6 +533,8 @@ mod tests {
         assert_eq!(s.throttle_time_max, 300.0);
         assert_eq!(s.brokers.len(), 2);
         assert_eq!(s.brokers[1].throttled_responses, 1);
+        assert_eq!(s.brokers[1].last_throttle_time_ms, 300);
+        assert_eq!(s.brokers[0].last_throttle_time_ms, 0);
         assert!(s.brokers[0].throttle_time_max == 0.0);
         // Broker 2 throttled for 300 ms from t0; a request now waits the rest of it.
         let waited = m.note_request(2);

@@ -23,7 +23,7 @@ use tracing::{debug, warn};
 use crate::accumulator::{Accumulator, Batch, PendingRecord, Sequences, BATCH_OVERHEAD};
 use crate::buffer::{BufferPool, Reservation};
 use crate::compression::CompressionType;
-use crate::error::ClientError;
+use crate::error::{ClientError, InvalidSetting};
 use crate::metrics::{ClientKind, ClientMetrics, MetricConfig};
 use crate::partitioner::DefaultPartitioner;
 use crate::types::{ProducerRecord, RecordMetadata, TopicPartition};
@@ -137,15 +137,31 @@ impl ProducerConfig {
     /// assert!(c.validate().is_err());
     /// ```
     pub fn validate(&self) -> Result<(), ClientError> {
+        self.check().map_err(ClientError::from)
+    }
+
+    /// [`Self::validate`] naming the Java config keys at fault.
+    ///
+    /// ```
+    /// use kquota_client::ProducerConfig;
+    /// let c = ProducerConfig { batch_size: 0, ..ProducerConfig::default() };
+    /// assert_eq!(c.check().unwrap_err().keys, ["batch.size"]);
+    /// ```
+    pub fn check(&self) -> Result<(), InvalidSetting> {
         if self.idempotence == Some(true) && self.acks != Acks::All {
-            return Err(ClientError::Config(
-                "idempotence requires acks=all (set acks=all or disable idempotence)".into(),
+            return Err(InvalidSetting::new(
+                &["enable.idempotence", "acks"],
+                "idempotence requires acks=all (set acks=all or disable idempotence)",
             ));
         }
-        if self.batch_size == 0 || self.buffer_memory == 0 || self.max_request_size == 0 {
-            return Err(ClientError::Config(
-                "batch size, buffer memory and max request size must be > 0".into(),
-            ));
+        for (key, value) in [
+            ("batch.size", self.batch_size),
+            ("buffer.memory", self.buffer_memory),
+            ("max.request.size", self.max_request_size),
+        ] {
+            if value == 0 {
+                return Err(InvalidSetting::new(&[key], format!("{key} must be > 0")));
+            }
         }
         Ok(())
     }

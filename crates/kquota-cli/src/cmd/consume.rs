@@ -14,13 +14,16 @@ use std::time::{Duration, Instant};
 
 use clap::Args;
 use kquota_client::consumer::{Consumer, ConsumerConfig, OffsetReset};
+use kquota_client::metrics::ClientKind;
 use kquota_client::TopicPartition;
 
 use super::produce::{
     classify, classify_with, print_final, print_metrics, AppIdentityArgs, Printer, ProduceSummary,
+    ThrottleNotices,
 };
+use crate::app_config::{self, App, FileValues};
 use crate::cloudwatch::{self, CloudWatchArgs, Publisher};
-use crate::connect::ConnectArgs;
+use crate::connect::{ConnectArgs, Settings};
 use crate::exit;
 
 /// `kquota consume` flags.
@@ -35,7 +38,8 @@ pub struct ConsumeArgs {
     /// Topic to read.
     #[arg(long, value_name = "TOPIC")]
     pub topic_name: String,
-    /// Consumer group (classic protocol). Without it, every partition is read in assign mode.
+    /// Consumer group (classic protocol; default: group.id in --command-config). Without one,
+    /// every partition is read in assign mode.
     #[arg(long, value_name = "GROUP")]
     pub consumer_group: Option<String>,
     /// Read only these partitions (assign mode; offsets still committed with a group).
@@ -47,12 +51,14 @@ pub struct ConsumeArgs {
     /// Stop after this many seconds.
     #[arg(long, value_name = "SECONDS")]
     pub duration: Option<u64>,
-    /// Start from the earliest (default) or latest offset when nothing is committed.
-    #[arg(long, default_value = "earliest", value_parser = ["earliest", "latest"])]
-    pub offset_reset: String,
-    /// Largest fetch per partition in bytes (max.partition.fetch.bytes); shrinks while throttled.
-    #[arg(long, default_value_t = 1024 * 1024, value_name = "BYTES")]
-    pub max_partition_fetch_bytes: i32,
+    /// Start from the earliest or latest offset when nothing is committed (default:
+    /// auto.offset.reset in --command-config, else earliest).
+    #[arg(long, value_parser = ["earliest", "latest"])]
+    pub offset_reset: Option<String>,
+    /// Largest fetch per partition in bytes (max.partition.fetch.bytes; default 1048576);
+    /// shrinks while throttled.
+    #[arg(long, value_name = "BYTES")]
+    pub max_partition_fetch_bytes: Option<i32>,
     /// Print fetch-throttle-time-avg/max and the per-broker figures periodically.
     #[arg(long)]
     pub print_consumer_quota_metrics: bool,
@@ -65,9 +71,78 @@ pub struct ConsumeArgs {
     /// JSON lines on stdout instead of text.
     #[arg(long)]
     pub json: bool,
-    /// No live progress line on stderr.
+    /// No live progress line and no throttle notices on stderr (errors still print).
     #[arg(long)]
     pub quiet: bool,
+}
+
+/// `auto.offset.reset`: earliest or latest (Java's `none` is not supported).
+fn offset_reset(v: &str) -> Result<OffsetReset, String> {
+    match v {
+        "earliest" => Ok(OffsetReset::Earliest),
+        "latest" => Ok(OffsetReset::Latest),
+        _ => Err(format!("'{v}' is not earliest or latest")),
+    }
+}
+
+/// The consumer settings: each flag, else its key in --command-config, else kquota's default
+/// (shorter group timeouts than Java's, so a load run joins and leaves quickly). Checked before
+/// any AWS call or connection; a bad value from the file names the file, line and key.
+fn consumer_config(args: &ConsumeArgs, settings: &Settings) -> anyhow::Result<ConsumerConfig> {
+    let mut file = FileValues::new(settings);
+    let d = ConsumerConfig::default();
+    let flag_reset = args.offset_reset.as_deref().map(offset_reset).transpose();
+    let config = ConsumerConfig {
+        group_id: file.get(args.consumer_group.clone(), "group.id", |v| {
+            if v.is_empty() {
+                Err("the group id is empty".to_string())
+            } else {
+                Ok(v.to_string())
+            }
+        })?,
+        auto_offset_reset: file
+            .get(
+                flag_reset.map_err(exit::usage)?,
+                "auto.offset.reset",
+                offset_reset,
+            )?
+            .unwrap_or(d.auto_offset_reset),
+        fetch_max_bytes: file
+            .get(None, "fetch.max.bytes", app_config::whole)?
+            .unwrap_or(d.fetch_max_bytes),
+        max_partition_fetch_bytes: file
+            .get(
+                args.max_partition_fetch_bytes,
+                "max.partition.fetch.bytes",
+                app_config::whole,
+            )?
+            .unwrap_or(d.max_partition_fetch_bytes),
+        fetch_min_bytes: file
+            .get(None, "fetch.min.bytes", app_config::whole)?
+            .unwrap_or(d.fetch_min_bytes),
+        fetch_max_wait: file
+            .get(None, "fetch.max.wait.ms", app_config::millis)?
+            .unwrap_or(d.fetch_max_wait),
+        session_timeout: file
+            .get(None, "session.timeout.ms", app_config::millis)?
+            .unwrap_or(Duration::from_secs(10)),
+        heartbeat_interval: file
+            .get(None, "heartbeat.interval.ms", app_config::millis)?
+            .unwrap_or(Duration::from_secs(1)),
+        rebalance_timeout: file
+            .get(None, "max.poll.interval.ms", app_config::millis)?
+            .unwrap_or(Duration::from_secs(20)),
+        auto_commit: file
+            .get(None, "enable.auto.commit", app_config::boolean)?
+            .unwrap_or(d.auto_commit),
+        ..d
+    };
+    if let Err(e) = config.check() {
+        return Err(file
+            .blame(&e)
+            .unwrap_or_else(|| exit::usage(format!("invalid configuration: {e}"))));
+    }
+    Ok(config)
 }
 
 /// Runs `kquota consume`.
@@ -77,28 +152,14 @@ pub async fn run(args: ConsumeArgs) -> anyhow::Result<()> {
             "give --num-messages or --duration (a consumer otherwise runs forever)",
         ));
     }
-    if args.max_partition_fetch_bytes <= 0 {
-        return Err(exit::usage("--max-partition-fetch-bytes must be > 0"));
-    }
     // Checked before any AWS call or connection.
-    args.identity.settings(&args.connect)?;
+    let settings = args.identity.settings(&args.connect, App::Consumer)?;
+    let config = consumer_config(&args, &settings)?;
     let printer = Printer::new(args.json, args.quiet);
     let publisher =
         Publisher::start(&args.cloudwatch, args.identity.aws_settings(&args.connect)).await?;
-    let cluster = args.identity.connect(&args.connect).await?;
-    let config = ConsumerConfig {
-        group_id: args.consumer_group.clone(),
-        auto_offset_reset: if args.offset_reset == "latest" {
-            OffsetReset::Latest
-        } else {
-            OffsetReset::Earliest
-        },
-        max_partition_fetch_bytes: args.max_partition_fetch_bytes,
-        session_timeout: Duration::from_secs(10),
-        heartbeat_interval: Duration::from_secs(1),
-        rebalance_timeout: Duration::from_secs(20),
-        ..ConsumerConfig::default()
-    };
+    let cluster = args.identity.connect(&args.connect, App::Consumer).await?;
+    let in_group = config.group_id.is_some();
     let mut consumer = Consumer::new(cluster.clone(), config);
     let setup = if !args.partitions.is_empty() {
         consumer
@@ -109,7 +170,7 @@ pub async fn run(args: ConsumeArgs) -> anyhow::Result<()> {
                     .collect(),
             )
             .await
-    } else if args.consumer_group.is_some() {
+    } else if in_group {
         consumer.subscribe(vec![args.topic_name.clone()]).await
     } else {
         consumer
@@ -122,6 +183,7 @@ pub async fn run(args: ConsumeArgs) -> anyhow::Result<()> {
         return Err(classify(e));
     }
     let metrics = consumer.metrics();
+    let mut notices = ThrottleNotices::new(ClientKind::Consumer, printer, args.quiet);
     let start = Instant::now();
     let stop_at = args.duration.map(|d| start + Duration::from_secs(d));
     let limit = args.num_messages.unwrap_or(u64::MAX);
@@ -179,6 +241,7 @@ pub async fn run(args: ConsumeArgs) -> anyhow::Result<()> {
                 break;
             }
         }
+        notices.check(&metrics);
         let now = Instant::now();
         if printer.progress && now >= next_progress {
             next_progress = now + Duration::from_millis(500);
@@ -193,6 +256,7 @@ pub async fn run(args: ConsumeArgs) -> anyhow::Result<()> {
             cloudwatch::publish(&publisher, &snap);
         }
     }
+    notices.finish(&metrics);
     s.elapsed = start.elapsed();
     if printer.progress {
         progress(start, s.acked, &metrics.snapshot());
@@ -233,4 +297,98 @@ fn progress(start: Instant, records: u64, snap: &kquota_client::metrics::Metrics
         }
     );
     let _ = err.flush();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(clap::Parser)]
+    struct Cmd {
+        #[command(flatten)]
+        args: ConsumeArgs,
+    }
+
+    fn config_of(flags: &[&str], properties: &str) -> Result<ConsumerConfig, String> {
+        use clap::Parser as _;
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("consumer.properties");
+        std::fs::write(&file, format!("bootstrap.servers=b:9092\n{properties}")).unwrap();
+        let path = file.display().to_string();
+        let mut argv = vec!["consume", "--topic-name", "t", "--command-config", &path];
+        argv.extend(flags);
+        let args = Cmd::try_parse_from(argv).unwrap().args;
+        let settings = args
+            .identity
+            .settings(&args.connect, App::Consumer)
+            .map_err(|e| e.to_string())?;
+        consumer_config(&args, &settings).map_err(|e| e.to_string().replace(&path, "FILE"))
+    }
+
+    #[test]
+    fn consumer_keys_come_from_the_command_config_and_flags_win() {
+        let text = "group.id=ConsumerApp-1-group\nauto.offset.reset=latest\nfetch.max.bytes=1000000\nmax.partition.fetch.bytes=65536\nfetch.min.bytes=10\nfetch.max.wait.ms=100\nsession.timeout.ms=30000\nheartbeat.interval.ms=3000\nmax.poll.interval.ms=60000\nenable.auto.commit=false\n";
+        let c = config_of(&[], text).unwrap();
+        assert_eq!(c.group_id.as_deref(), Some("ConsumerApp-1-group"));
+        assert_eq!(c.auto_offset_reset, OffsetReset::Latest);
+        assert_eq!(c.fetch_max_bytes, 1_000_000);
+        assert_eq!(c.max_partition_fetch_bytes, 65536);
+        assert_eq!(c.fetch_min_bytes, 10);
+        assert_eq!(c.fetch_max_wait, Duration::from_millis(100));
+        assert_eq!(c.session_timeout, Duration::from_secs(30));
+        assert_eq!(c.heartbeat_interval, Duration::from_secs(3));
+        assert_eq!(c.rebalance_timeout, Duration::from_secs(60));
+        assert!(!c.auto_commit);
+        let c = config_of(
+            &[
+                "--consumer-group",
+                "g2",
+                "--offset-reset",
+                "earliest",
+                "--max-partition-fetch-bytes",
+                "2048",
+            ],
+            text,
+        )
+        .unwrap();
+        assert_eq!(c.group_id.as_deref(), Some("g2"));
+        assert_eq!(c.auto_offset_reset, OffsetReset::Earliest);
+        assert_eq!(c.max_partition_fetch_bytes, 2048);
+        let c = config_of(&[], "").unwrap();
+        assert_eq!(c.group_id, None);
+        assert_eq!(c.session_timeout, Duration::from_secs(10));
+    }
+
+    #[test]
+    fn bad_consumer_values_name_the_file_line_and_key() {
+        for (text, want) in [
+            (
+                "auto.offset.reset=none\n",
+                "FILE:2: auto.offset.reset: 'none' is not earliest or latest",
+            ),
+            ("group.id=\n", "FILE:2: group.id: the group id is empty"),
+            (
+                "fetch.max.bytes=0\n",
+                "FILE:2: fetch.max.bytes: fetch.max.bytes must be > 0",
+            ),
+            (
+                "session.timeout.ms=soon\n",
+                "FILE:2: session.timeout.ms: 'soon' is not a whole number of milliseconds",
+            ),
+            (
+                "heartbeat.interval.ms=20000\n",
+                "FILE:2: heartbeat.interval.ms: heartbeat.interval.ms (20000 ms) must be lower than session.timeout.ms (10000 ms)",
+            ),
+            (
+                "enable.auto.commit=1\n",
+                "FILE:2: enable.auto.commit: '1' is not true or false",
+            ),
+        ] {
+            assert_eq!(config_of(&[], text).unwrap_err(), want, "{text:?}");
+        }
+        assert_eq!(
+            config_of(&["--max-partition-fetch-bytes", "0"], "").unwrap_err(),
+            "invalid configuration: max.partition.fetch.bytes must be > 0"
+        );
+    }
 }

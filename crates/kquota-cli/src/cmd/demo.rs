@@ -494,16 +494,14 @@ async fn create_topic(admin: &Cluster) -> anyhow::Result<()> {
             _ => {}
         }
     }
-    for _ in 0..100 {
-        let md = admin.refresh_metadata(Some(&[TOPIC.to_owned()])).await?;
-        if md.topics.get(TOPIC).is_some_and(|t| {
-            t.partitions.len() == 3 && t.partitions.values().all(|p| p.leader.is_some())
-        }) {
-            return Ok(());
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
+    let waiting = ops::wait_topics_ready(admin, &[TOPIC.to_owned()], Duration::from_secs(10))
+        .await
+        .map_err(|e| anyhow!("metadata of {TOPIC}: {e}"))?;
+    if waiting.is_empty() {
+        Ok(())
+    } else {
+        Err(anyhow!("{TOPIC} has no leaders"))
     }
-    Err(anyhow!("{TOPIC} has no leaders"))
 }
 
 /// The write role may describe and write Topic-B; each read role may describe and read it and

@@ -10,4 +10,5 @@ pub mod demo;
 pub mod produce;
 pub mod quotas;
 pub mod token;
+pub mod topics;
 pub mod whoami;

@@ -14,16 +14,18 @@
 //! stops the run: nothing more is sent, the records already accepted are settled (delivered or
 //! reported), the summary is printed, and the command ends with that error on one line.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::io::IsTerminal as _;
 use std::time::{Duration, Instant};
 
 use clap::{Args, ValueEnum};
-use kquota_client::metrics::MetricsSnapshot;
+use kquota_client::compression::CompressionType;
+use kquota_client::metrics::{ClientKind, ClientMetrics, MetricsSnapshot};
 use kquota_client::producer::{Acks, DeliveryFuture, Producer, ProducerConfig};
 use kquota_client::{ClientError, ProducerRecord};
 use kquota_net::Cluster;
 
+use crate::app_config::{self, App, FileValues};
 use crate::cloudwatch::{self, CloudWatchArgs, Publisher};
 use crate::connect::{ConnectArgs, SaslSettings, Settings};
 use crate::exit;
@@ -75,7 +77,7 @@ impl AppIdentityArgs {
     /// With `--identity-secret` the secret is the only source of the client-id and the role
     /// session name: the same value given any other way is a usage error rather than a
     /// precedence rule, so a stale plain value can neither win nor be silently ignored.
-    pub fn settings(&self, connect: &ConnectArgs) -> anyhow::Result<Settings> {
+    pub fn settings(&self, connect: &ConnectArgs, app: App) -> anyhow::Result<Settings> {
         if let Some(secret) = &self.identity_secret {
             if secret.trim().is_empty() {
                 return Err(exit::usage("--identity-secret must name a secret"));
@@ -114,7 +116,7 @@ impl AppIdentityArgs {
         if let Some(id) = &self.client_id {
             c.connect_client_id = Some(id.clone());
         }
-        let mut settings = c.settings()?;
+        let mut settings = c.settings_for(Some(app))?;
         if let Some(secret) = &self.identity_secret {
             // Anything left now came from the properties file.
             if settings.client_id != "kquota" {
@@ -143,8 +145,8 @@ impl AppIdentityArgs {
 
     /// Connects with the common flags, the app's client id and the IAM identity flags: MSK IAM
     /// credentials (assume-role, identity secret) are loaded first, as for every command.
-    pub async fn connect(&self, connect: &ConnectArgs) -> anyhow::Result<Cluster> {
-        let settings = self.settings(connect)?;
+    pub async fn connect(&self, connect: &ConnectArgs, app: App) -> anyhow::Result<Cluster> {
+        let settings = self.settings(connect, app)?;
         for w in &settings.warnings {
             eprintln!("warning: {w}");
         }
@@ -185,28 +187,30 @@ pub struct ProduceArgs {
     /// sync: await each acknowledgement; async: bounded buffer.
     #[arg(long, value_enum, default_value_t = ProducerType::Sync)]
     pub producer_type: ProducerType,
-    /// acks: 0, 1 or all.
-    #[arg(long, default_value = "all", value_name = "ACKS")]
-    pub acks: String,
-    /// enable.idempotence: true or false. Default: on exactly with --acks all, as in the Java
-    /// client. Turn it off for a principal without the IDEMPOTENT_WRITE permission.
+    /// acks: 0, 1 or all (default: acks in --command-config, else all).
+    #[arg(long, value_name = "ACKS")]
+    pub acks: Option<String>,
+    /// enable.idempotence: true or false. Default: enable.idempotence in --command-config, else
+    /// on exactly with acks=all, as in the Java client. Turn it off for a principal without the
+    /// IDEMPOTENT_WRITE permission.
     #[arg(long, value_name = "BOOL")]
     pub enable_idempotence: Option<bool>,
-    /// Compression: none, gzip, snappy, lz4, zstd (all pure Rust; zstd needs a Kafka 2.1+ broker).
-    #[arg(long, default_value = "none", value_name = "CODEC")]
-    pub compression: String,
-    /// Async buffer size in bytes (buffer.memory).
-    #[arg(long, default_value_t = 32 * 1024 * 1024, value_name = "BYTES")]
-    pub buffer_memory: usize,
-    /// How long an async send waits for buffer space (max.block.ms).
-    #[arg(long, default_value_t = 60_000, value_name = "MS")]
-    pub max_block_ms: u64,
-    /// Time a record may take to be acknowledged (delivery.timeout.ms).
-    #[arg(long, default_value_t = 120_000, value_name = "MS")]
-    pub delivery_timeout_ms: u64,
-    /// linger.ms (async mode).
-    #[arg(long, default_value_t = 5, value_name = "MS")]
-    pub linger_ms: u64,
+    /// Compression: none, gzip, snappy, lz4, zstd (all pure Rust; zstd needs a Kafka 2.1+
+    /// broker). Default: compression.type in --command-config, else none.
+    #[arg(long, value_name = "CODEC")]
+    pub compression: Option<String>,
+    /// Async buffer size in bytes (buffer.memory; default 33554432).
+    #[arg(long, value_name = "BYTES")]
+    pub buffer_memory: Option<usize>,
+    /// How long an async send waits for buffer space (max.block.ms; default 60000).
+    #[arg(long, value_name = "MS")]
+    pub max_block_ms: Option<u64>,
+    /// Time a record may take to be acknowledged (delivery.timeout.ms; default 120000).
+    #[arg(long, value_name = "MS")]
+    pub delivery_timeout_ms: Option<u64>,
+    /// linger.ms (async mode; default 5).
+    #[arg(long, value_name = "MS")]
+    pub linger_ms: Option<u64>,
     /// Print produce-throttle-time-avg/max and the per-broker figures periodically.
     #[arg(long)]
     pub print_producer_quota_metrics: bool,
@@ -216,7 +220,7 @@ pub struct ProduceArgs {
     /// JSON lines on stdout instead of text.
     #[arg(long)]
     pub json: bool,
-    /// No live progress line on stderr.
+    /// No live progress line and no throttle notices on stderr (errors still print).
     #[arg(long)]
     pub quiet: bool,
 }
@@ -282,13 +286,135 @@ impl Printer {
     }
 }
 
+/// How often a throttle notice may repeat.
+pub const THROTTLE_NOTICE_EVERY: Duration = Duration::from_secs(10);
+
+/// Tells the user when a broker throttles the app, which the throttle metrics only show when
+/// printed: a notice on stderr (`--quiet` silences it) or a `{"type":"throttle"}` event in the
+/// JSON lines, at the first throttled response and then at most every
+/// [`THROTTLE_NOTICE_EVERY`], with the responses throttled since the one before.
+pub struct ThrottleNotices {
+    kind: ClientKind,
+    printer: Printer,
+    quiet: bool,
+    /// Throttled responses per broker already told about.
+    told: BTreeMap<i32, u64>,
+    next_check: Instant,
+    next_notice: Instant,
+}
+
+impl ThrottleNotices {
+    /// Notices for a producer or a consumer.
+    pub fn new(kind: ClientKind, printer: Printer, quiet: bool) -> Self {
+        let now = Instant::now();
+        ThrottleNotices {
+            kind,
+            printer,
+            quiet,
+            told: BTreeMap::new(),
+            next_check: now,
+            next_notice: now,
+        }
+    }
+
+    /// The quota keys that throttle this kind of request.
+    fn quotas(&self) -> [&'static str; 2] {
+        match self.kind {
+            ClientKind::Consumer => ["consumer_byte_rate", "request_percentage"],
+            _ => ["producer_byte_rate", "request_percentage"],
+        }
+    }
+
+    /// Looks at the metrics (at most every 200 ms) and tells about new throttles when a notice
+    /// is due.
+    pub fn check(&mut self, metrics: &ClientMetrics) {
+        let now = Instant::now();
+        if now < self.next_check || now < self.next_notice {
+            return;
+        }
+        self.next_check = now + Duration::from_millis(200);
+        self.tell(metrics, now);
+    }
+
+    /// At the end of a run: tells about throttles not told yet, whether a notice is due or not
+    /// (a run shorter than the notice interval still says it was throttled).
+    pub fn finish(&mut self, metrics: &ClientMetrics) {
+        self.tell(metrics, Instant::now());
+    }
+
+    fn tell(&mut self, metrics: &ClientMetrics, now: Instant) {
+        let snap = metrics.snapshot();
+        let new: Vec<(i32, u64, u32)> = snap
+            .brokers
+            .iter()
+            .filter_map(|b| {
+                let before = self.told.get(&b.broker_id).copied().unwrap_or(0);
+                (b.throttled_responses > before).then_some((
+                    b.broker_id,
+                    b.throttled_responses - before,
+                    b.last_throttle_time_ms,
+                ))
+            })
+            .collect();
+        if new.is_empty() {
+            return;
+        }
+        let first = self.told.is_empty();
+        for b in &snap.brokers {
+            self.told.insert(b.broker_id, b.throttled_responses);
+        }
+        self.next_notice = now + THROTTLE_NOTICE_EVERY;
+        let [key, other] = self.quotas();
+        if self.printer.json {
+            for (broker, responses, ms) in new {
+                println!(
+                    "{}",
+                    serde_json::json!({
+                        "type": "throttle",
+                        "broker": broker,
+                        "throttle_time_ms": ms,
+                        "throttled_responses": responses,
+                        "quotas": [key, other],
+                    })
+                );
+            }
+            return;
+        }
+        if self.quiet {
+            return;
+        }
+        let by: Vec<String> = new
+            .iter()
+            .map(|(broker, _, ms)| format!("broker {broker} for {ms} ms"))
+            .collect();
+        let count: u64 = new.iter().map(|(_, n, _)| n).sum();
+        let since = if first {
+            "so far"
+        } else {
+            "since the last notice"
+        };
+        eprintln!(
+            "{}notice: throttled by {} ({key} or {other} quota?); {count} throttled response(s) {since}, told at most every {} s",
+            self.printer.err_prefix(),
+            by.join(", "),
+            THROTTLE_NOTICE_EVERY.as_secs()
+        );
+    }
+}
+
 /// Prints per-record failures: every one as a JSON line with `--json`; in text at most 20
 /// lines, a repeat of the line before not printed again (a failed batch fails each of its
-/// records with the same error).
+/// records with the same error), and an expired batch once for all its records, as the Java
+/// client logs it ("Expiring N record(s) for T-P: ..."), however the partitions' records
+/// interleave.
 struct Reporter {
     printer: Printer,
     printed: u64,
     last: Option<String>,
+    /// Expired batches already printed: their line and how many of their records are still to
+    /// come. A partition's batches expire in order and each of its records gets its batch's
+    /// error, so the count tells where one batch ends and an identical-looking next one starts.
+    expiring: HashMap<String, usize>,
 }
 
 impl Reporter {
@@ -297,6 +423,7 @@ impl Reporter {
             printer,
             printed: 0,
             last: None,
+            expiring: HashMap::new(),
         }
     }
 
@@ -306,7 +433,17 @@ impl Reporter {
             println!("{}", serde_json::json!({"type": "error", "error": msg}));
             return;
         }
-        if self.last.as_deref() == Some(msg.as_str()) {
+        if let ClientError::Expired { count, .. } = e {
+            match self.expiring.get_mut(&msg) {
+                Some(left) if *left > 0 => {
+                    *left -= 1;
+                    return;
+                }
+                _ => {
+                    self.expiring.insert(msg.clone(), count.saturating_sub(1));
+                }
+            }
+        } else if self.last.as_deref() == Some(msg.as_str()) {
             return;
         }
         if self.printed < 20 {
@@ -322,51 +459,113 @@ impl Reporter {
     }
 }
 
+/// A library parse result with its message alone (for `FILE:LINE: key: message`).
+pub fn parsed<T>(r: Result<T, ClientError>) -> Result<T, String> {
+    r.map_err(|e| match e {
+        ClientError::Config(m) => m,
+        other => other.to_string(),
+    })
+}
+
+/// The producer settings: each flag, else its key in --command-config, else kquota's default
+/// (Java's, but sync mode never lingers). Checked before any AWS call or connection; a bad value
+/// from the file is an error naming the file, line and key.
+fn producer_config(args: &ProduceArgs, settings: &Settings) -> anyhow::Result<ProducerConfig> {
+    let mut file = FileValues::new(settings);
+    let d = ProducerConfig::default();
+    let flag_acks = args
+        .acks
+        .as_deref()
+        .map(str::parse::<Acks>)
+        .transpose()
+        .map_err(exit::usage)?;
+    let flag_compression = args
+        .compression
+        .as_deref()
+        .map(str::parse::<CompressionType>)
+        .transpose()
+        .map_err(exit::usage)?;
+    let ms = |flag: Option<u64>| flag.map(Duration::from_millis);
+    let config = ProducerConfig {
+        acks: file
+            .get(flag_acks, "acks", |v| parsed(v.parse()))?
+            .unwrap_or(d.acks),
+        idempotence: file.get(
+            args.enable_idempotence,
+            "enable.idempotence",
+            app_config::boolean,
+        )?,
+        compression: file
+            .get(flag_compression, "compression.type", |v| parsed(v.parse()))?
+            .unwrap_or(d.compression),
+        batch_size: file
+            .get(None, "batch.size", app_config::whole)?
+            .unwrap_or(d.batch_size),
+        buffer_memory: file
+            .get(args.buffer_memory, "buffer.memory", app_config::whole)?
+            .unwrap_or(d.buffer_memory),
+        max_block: file
+            .get(ms(args.max_block_ms), "max.block.ms", app_config::millis)?
+            .unwrap_or(d.max_block),
+        delivery_timeout: file
+            .get(
+                ms(args.delivery_timeout_ms),
+                "delivery.timeout.ms",
+                app_config::millis,
+            )?
+            .unwrap_or(d.delivery_timeout),
+        linger: {
+            let linger = file
+                .get(ms(args.linger_ms), "linger.ms", app_config::millis)?
+                .unwrap_or(d.linger);
+            if args.producer_type == ProducerType::Sync {
+                Duration::ZERO
+            } else {
+                linger
+            }
+        },
+        max_request_size: file
+            .get(None, "max.request.size", app_config::whole)?
+            .unwrap_or(d.max_request_size),
+        request_timeout: settings
+            .request_timeout_ms
+            .map_or(d.request_timeout, Duration::from_millis),
+        ..d
+    };
+    if let Err(e) = config.check() {
+        return Err(file
+            .blame(&e)
+            .unwrap_or_else(|| classify(ClientError::from(e))));
+    }
+    if args.message_size > config.max_request_size {
+        return Err(exit::usage(format!(
+            "--message-size {} is larger than the producer's max.request.size of {} bytes (and the broker's default message.max.bytes of 1048588)",
+            args.message_size, config.max_request_size
+        )));
+    }
+    Ok(config)
+}
+
 /// Runs `kquota produce`.
 pub async fn run(args: ProduceArgs) -> anyhow::Result<()> {
-    let acks: Acks = args.acks.parse().map_err(exit::usage)?;
-    let compression: kquota_client::compression::CompressionType =
-        args.compression.parse().map_err(exit::usage)?;
     if args.rate < 0.0 || !args.rate.is_finite() {
         return Err(exit::usage("--rate must be a finite number >= 0"));
     }
-    let max_request_size = ProducerConfig::default().max_request_size;
-    if args.message_size > max_request_size {
-        return Err(exit::usage(format!(
-            "--message-size {} is larger than the producer's max.request.size of {max_request_size} bytes (and the broker's default message.max.bytes of 1048588)",
-            args.message_size
-        )));
-    }
-    let config = ProducerConfig {
-        acks,
-        compression,
-        buffer_memory: args.buffer_memory,
-        max_block: Duration::from_millis(args.max_block_ms),
-        delivery_timeout: Duration::from_millis(args.delivery_timeout_ms),
-        linger: if args.producer_type == ProducerType::Sync {
-            Duration::ZERO
-        } else {
-            Duration::from_millis(args.linger_ms)
-        },
-        max_request_size,
-        idempotence: args.enable_idempotence,
-        ..ProducerConfig::default()
-    };
     // Checked before any AWS call or connection.
-    config.validate().map_err(classify)?;
-    args.identity.settings(&args.connect)?;
+    let settings = args.identity.settings(&args.connect, App::Producer)?;
+    let config = producer_config(&args, &settings)?;
     let printer = Printer::new(args.json, args.quiet);
     let publisher =
         Publisher::start(&args.cloudwatch, args.identity.aws_settings(&args.connect)).await?;
-    let cluster = args.identity.connect(&args.connect).await?;
-    let producer = match Producer::new(cluster.clone(), config).await {
+    let cluster = args.identity.connect(&args.connect, App::Producer).await?;
+    let producer = match Producer::new(cluster.clone(), config.clone()).await {
         Ok(p) => p,
         Err(e) => {
             cluster.close().await;
             return Err(classify(e));
         }
     };
-    let outcome = produce_loop(&producer, &args, &publisher, printer).await;
+    let outcome = produce_loop(&producer, &args, &config, &publisher, printer).await;
     let summary = outcome.summary;
     let snap = producer.metrics().snapshot();
     cloudwatch::publish(&publisher, &snap);
@@ -427,8 +626,10 @@ pub fn classify(e: ClientError) -> anyhow::Error {
 /// [`classify`] with text appended to the message.
 pub fn classify_with(e: ClientError, suffix: &str) -> anyhow::Error {
     match &e {
+        ClientError::UnknownTopic(topic) => exit::usage(format!(
+            "{e}; create it with 'kquota topics create {topic}'{suffix}"
+        )),
         ClientError::Config(_)
-        | ClientError::UnknownTopic(_)
         | ClientError::UnknownPartition { .. }
         | ClientError::RecordTooLarge { .. } => exit::usage(format!("{e}{suffix}")),
         ClientError::Net { .. } => exit::connection(format!("{e}{suffix}")),
@@ -509,6 +710,7 @@ struct Outcome {
 async fn produce_loop(
     producer: &Producer,
     args: &ProduceArgs,
+    config: &ProducerConfig,
     publisher: &Option<Publisher>,
     printer: Printer,
 ) -> Outcome {
@@ -523,12 +725,13 @@ async fn produce_loop(
     let mut fatal: Option<ClientError> = None;
     // Each accepted record's outcome, with the time by which it must have one.
     let mut pending: VecDeque<(Instant, DeliveryFuture)> = VecDeque::new();
-    let max_block = Duration::from_millis(args.max_block_ms);
-    let settle_within = Duration::from_millis(args.delivery_timeout_ms) + SETTLE_GRACE;
+    let max_block = config.max_block;
+    let settle_within = config.delivery_timeout + SETTLE_GRACE;
     let mut reporter = Reporter::new(printer);
     let mut next_print = start + Duration::from_secs(args.metrics_interval.max(1));
     let mut next_progress = start;
     let metrics = producer.metrics();
+    let mut notices = ThrottleNotices::new(ClientKind::Producer, printer, args.quiet);
     // A failed record: the first fatal error is kept for the final line, every other one is
     // reported now.
     let mut settle_err =
@@ -596,6 +799,7 @@ async fn produce_loop(
             }
             pending.pop_front();
         }
+        notices.check(&metrics);
         let now = Instant::now();
         if printer.progress && now >= next_progress {
             next_progress = now + Duration::from_millis(500);
@@ -614,11 +818,13 @@ async fn produce_loop(
     // timeout), also after a fatal error; one without an outcome by then is reported failed.
     for (by, f) in pending {
         let outcome = tokio::time::timeout_at(by.into(), f).await;
+        notices.check(&metrics);
         match outcome.unwrap_or_else(|_| Err(unsettled(&args.topic_name, settle_within))) {
             Ok(_) => s.acked += 1,
             Err(e) => settle_err(e, &mut s, &mut fatal),
         }
     }
+    notices.finish(&metrics);
     s.elapsed = start.elapsed();
     if printer.progress {
         progress("produce", s.elapsed, &s, &metrics.snapshot());
@@ -762,6 +968,131 @@ pub fn print_final(kind: &str, snap: &MetricsSnapshot, s: &ProduceSummary, print
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[derive(clap::Parser)]
+    struct Cmd {
+        #[command(flatten)]
+        args: ProduceArgs,
+    }
+
+    /// The producer config of `kquota produce FLAGS --command-config FILE` (FILE holding
+    /// `properties`), or its error line.
+    fn config_of(flags: &[&str], properties: &str) -> Result<ProducerConfig, String> {
+        use clap::Parser as _;
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("producer.properties");
+        std::fs::write(&file, format!("bootstrap.servers=b:9092\n{properties}")).unwrap();
+        let mut argv = vec!["produce", "--topic-name", "t", "--command-config"];
+        let path = file.display().to_string();
+        argv.push(&path);
+        argv.extend(flags);
+        let args = Cmd::try_parse_from(argv).unwrap().args;
+        let settings = args
+            .identity
+            .settings(&args.connect, App::Producer)
+            .map_err(|e| e.to_string())?;
+        producer_config(&args, &settings).map_err(|e| e.to_string().replace(&path, "FILE"))
+    }
+
+    #[test]
+    fn producer_keys_come_from_the_command_config_and_flags_win() {
+        let text = "acks=1\nenable.idempotence=false\ncompression.type=gzip\nlinger.ms=20\nbatch.size=4096\nbuffer.memory=65536\nmax.block.ms=200\ndelivery.timeout.ms=6000\nrequest.timeout.ms=5000\nmax.request.size=2000000\n";
+        let c = config_of(&["--producer-type", "async"], text).unwrap();
+        assert_eq!(c.acks, Acks::Leader);
+        assert_eq!(c.idempotence, Some(false));
+        assert_eq!(c.compression, CompressionType::Gzip);
+        assert_eq!(c.linger, Duration::from_millis(20));
+        assert_eq!(c.batch_size, 4096);
+        assert_eq!(c.buffer_memory, 65536);
+        assert_eq!(c.max_block, Duration::from_millis(200));
+        assert_eq!(c.delivery_timeout, Duration::from_secs(6));
+        assert_eq!(c.request_timeout, Duration::from_secs(5));
+        assert_eq!(c.max_request_size, 2_000_000);
+        // Flags win over the file; sync mode never lingers.
+        let c = config_of(
+            &[
+                "--acks",
+                "all",
+                "--enable-idempotence",
+                "true",
+                "--compression",
+                "lz4",
+                "--buffer-memory",
+                "1024",
+                "--max-block-ms",
+                "1",
+                "--delivery-timeout-ms",
+                "2",
+                "--request-timeout-ms",
+                "3",
+            ],
+            text,
+        )
+        .unwrap();
+        assert_eq!(c.acks, Acks::All);
+        assert_eq!(c.idempotence, Some(true));
+        assert_eq!(c.compression, CompressionType::Lz4);
+        assert_eq!(c.linger, Duration::ZERO);
+        assert_eq!(c.buffer_memory, 1024);
+        assert_eq!(c.max_block, Duration::from_millis(1));
+        assert_eq!(c.delivery_timeout, Duration::from_millis(2));
+        assert_eq!(c.request_timeout, Duration::from_millis(3));
+        // Without either: kquota's defaults.
+        let c = config_of(&[], "").unwrap();
+        assert_eq!(c.acks, Acks::All);
+        assert_eq!(c.idempotence, None);
+        assert_eq!(c.delivery_timeout, Duration::from_secs(120));
+    }
+
+    #[test]
+    fn bad_producer_values_name_the_file_line_and_key() {
+        for (text, want) in [
+            (
+                "acks=2\n",
+                "FILE:2: acks: acks must be 0, 1 or all, not '2'",
+            ),
+            (
+                "linger.ms=-5\n",
+                "FILE:2: linger.ms: '-5' is not a whole number of milliseconds",
+            ),
+            (
+                "enable.idempotence=yes\n",
+                "FILE:2: enable.idempotence: 'yes' is not true or false",
+            ),
+            (
+                "compression.type=brotli\n",
+                "FILE:2: compression.type: unknown compression type 'brotli'",
+            ),
+            (
+                "batch.size=0\n",
+                "FILE:2: batch.size: batch.size must be > 0",
+            ),
+            (
+                "buffer.memory=lots\n",
+                "FILE:2: buffer.memory: 'lots' is not a whole number in range",
+            ),
+            (
+                "acks=1\n# c\nenable.idempotence=true\n",
+                "FILE:4: enable.idempotence: idempotence requires acks=all",
+            ),
+            (
+                "max.request.size=50\n",
+                "--message-size 100 is larger than the producer's max.request.size of 50 bytes",
+            ),
+        ] {
+            let e = config_of(&[], text).unwrap_err();
+            assert!(e.starts_with(want), "{text:?}: {e}");
+        }
+        // A flag's conflict with the file's value points at the file's line.
+        let e = config_of(&["--acks", "1"], "enable.idempotence=true\n").unwrap_err();
+        assert!(
+            e.starts_with("FILE:2: enable.idempotence: idempotence requires acks=all"),
+            "{e}"
+        );
+        // Both from flags: no file position.
+        let e = config_of(&["--acks", "1", "--enable-idempotence", "true"], "").unwrap_err();
+        assert_eq!(e, "invalid configuration: idempotence requires acks=all (set acks=all or disable idempotence)");
+    }
 
     #[test]
     fn payload_has_exact_size_and_index() {

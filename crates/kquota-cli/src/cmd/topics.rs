@@ -1,0 +1,396 @@
+//! `kquota topics create | delete | list`: enough topic administration to start the load apps
+//! (`kquota produce` never creates a topic by itself: a mistyped name must be an error).
+//!
+//! Names, partition counts, replication factors and config names are checked locally (exit 2,
+//! nothing sent); the broker judges the rest (a replication factor above the broker count, an
+//! unknown config or a bad value: exit 3). A create returns once every partition has a leader,
+//! so `kquota produce` can follow at once.
+
+use std::time::Duration;
+
+use clap::{Args, Subcommand};
+use kquota_admin::ops::{self, CreatedTopic, ItemResult, TopicListing, TopicSpec};
+use kquota_admin::BrokerError;
+use serde_json::json;
+
+use crate::backend;
+use crate::connect::ConnectArgs;
+use crate::exit;
+use crate::output::{self, OutputFormat};
+
+/// Kafka's TOPIC_ALREADY_EXISTS.
+const TOPIC_ALREADY_EXISTS: i16 = 36;
+/// Kafka's UNKNOWN_TOPIC_OR_PARTITION.
+const UNKNOWN_TOPIC_OR_PARTITION: i16 = 3;
+/// How long a create waits for the new partitions' leaders.
+const READY_WITHIN: Duration = Duration::from_secs(15);
+
+/// `kquota topics`.
+#[derive(Args, Debug)]
+pub struct TopicsArgs {
+    /// Output format.
+    #[arg(long, short = 'o', value_enum, default_value_t, global = true)]
+    pub output: OutputFormat,
+
+    #[command(subcommand)]
+    pub command: TopicsCommand,
+}
+
+/// The topic subcommands.
+#[derive(Subcommand, Debug)]
+pub enum TopicsCommand {
+    /// Create topics (waits until every partition has a leader).
+    Create(CreateArgs),
+    /// Delete topics.
+    Delete(DeleteArgs),
+    /// List topics with their partition count and replication factor.
+    List(ListArgs),
+}
+
+/// `create`. `--config` is a topic config here, as in kafka-topics.sh, so the connection
+/// flags' `--config` alias of `--command-config` is taken off.
+#[derive(Args, Debug)]
+#[command(mut_arg("command_config", |a| a.visible_alias(None)))]
+pub struct CreateArgs {
+    /// Topic names (ASCII letters, digits, '.', '_', '-'; at most 249 characters).
+    #[arg(required = true, value_name = "TOPIC")]
+    pub names: Vec<String>,
+    /// Partitions per topic (default: the broker's num.partitions).
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
+    pub partitions: Option<i32>,
+    /// Replicas per partition (default: the broker's default.replication.factor).
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
+    pub replication_factor: Option<i16>,
+    /// Topic config KEY=VALUE (retention.ms=3600000, ...); repeat for more. Values may contain
+    /// commas.
+    #[arg(long = "config", value_name = "KEY=VALUE")]
+    pub configs: Vec<String>,
+    /// A topic that already exists is not an error (its settings are left as they are).
+    #[arg(long)]
+    pub if_not_exists: bool,
+    #[command(flatten)]
+    pub connect: ConnectArgs,
+}
+
+/// `delete`.
+#[derive(Args, Debug)]
+pub struct DeleteArgs {
+    /// Topic names.
+    #[arg(required = true, value_name = "TOPIC")]
+    pub names: Vec<String>,
+    /// A topic that does not exist is not an error.
+    #[arg(long)]
+    pub if_exists: bool,
+    #[command(flatten)]
+    pub connect: ConnectArgs,
+}
+
+/// `list`.
+#[derive(Args, Debug)]
+pub struct ListArgs {
+    /// Leave out internal topics (`__consumer_offsets`, ...).
+    #[arg(long)]
+    pub exclude_internal: bool,
+    #[command(flatten)]
+    pub connect: ConnectArgs,
+}
+
+/// Runs `kquota topics ...`.
+pub async fn run(args: TopicsArgs) -> anyhow::Result<()> {
+    let out = args.output;
+    match args.command {
+        TopicsCommand::Create(a) => create(a, out).await,
+        TopicsCommand::Delete(a) => delete(a, out).await,
+        TopicsCommand::List(a) => list(a, out).await,
+    }
+}
+
+/// `--config KEY=VALUE` flags as pairs.
+fn parse_configs(items: &[String]) -> anyhow::Result<Vec<(String, String)>> {
+    items
+        .iter()
+        .map(|kv| {
+            let (k, v) = kv
+                .split_once('=')
+                .ok_or_else(|| exit::usage(format!("--config '{kv}': expected KEY=VALUE")))?;
+            Ok((k.trim().to_string(), v.to_string()))
+        })
+        .collect()
+}
+
+/// Builds and checks the specs (nothing sent when one is wrong).
+fn specs(a: &CreateArgs) -> anyhow::Result<Vec<TopicSpec>> {
+    let configs = parse_configs(&a.configs)?;
+    let mut seen = std::collections::BTreeSet::new();
+    let mut out = Vec::new();
+    for name in &a.names {
+        if !seen.insert(name) {
+            return Err(exit::usage(format!("topic '{name}' is given twice")));
+        }
+        let spec = TopicSpec {
+            partitions: a.partitions.unwrap_or(-1),
+            replication_factor: a.replication_factor.unwrap_or(-1),
+            configs: configs.clone(),
+            ..TopicSpec::new(name.clone(), -1)
+        };
+        spec.validate().map_err(exit::usage)?;
+        out.push(spec);
+    }
+    Ok(out)
+}
+
+/// The exit class of a per-topic refusal: authorization 4, anything else 3.
+fn failure(message: String, errors: &[&BrokerError]) -> anyhow::Error {
+    if errors.iter().any(|e| e.is_authorization()) {
+        exit::connection(message)
+    } else {
+        exit::broker(message)
+    }
+}
+
+/// One line for the failed topics: the only one, or a count and the first.
+fn failure_line(verb: &str, total: usize, failed: &[(&str, &BrokerError)], hint: &str) -> String {
+    let (name, e) = failed[0];
+    if total == 1 {
+        format!("cannot {verb} topic '{name}': {e}{hint}")
+    } else {
+        format!(
+            "{} of {total} topics failed; first: cannot {verb} topic '{name}': {e}{hint}",
+            failed.len()
+        )
+    }
+}
+
+async fn create(a: CreateArgs, out: OutputFormat) -> anyhow::Result<()> {
+    let specs = specs(&a)?;
+    let settings = a.connect.settings_with_warnings()?;
+    let cluster = backend::connect_cluster(&settings).await?;
+    let results = ops::create_topics(&cluster, &specs)
+        .await
+        .map_err(backend::classify);
+    let results = match results {
+        Ok(r) => r,
+        Err(e) => {
+            cluster.close().await;
+            return Err(e);
+        }
+    };
+    let created: Vec<String> = results
+        .iter()
+        .filter(|r| r.error.is_none())
+        .map(|r| r.name.clone())
+        .collect();
+    let waiting = if created.is_empty() {
+        Vec::new()
+    } else {
+        ops::wait_topics_ready(&cluster, &created, READY_WITHIN)
+            .await
+            .unwrap_or_else(|_| created.clone())
+    };
+    cluster.close().await;
+    if !waiting.is_empty() {
+        eprintln!(
+            "warning: created, but not every partition of {} has a leader after {} s",
+            waiting.join(", "),
+            READY_WITHIN.as_secs()
+        );
+    }
+    let exists = |r: &CreatedTopic| {
+        a.if_not_exists
+            && r.error
+                .as_ref()
+                .is_some_and(|e| e.code == TOPIC_ALREADY_EXISTS)
+    };
+    let failed: Vec<(&str, &BrokerError)> = results
+        .iter()
+        .filter(|r| !exists(r))
+        .filter_map(|r| r.error.as_ref().map(|e| (r.name.as_str(), e)))
+        .collect();
+    match out {
+        OutputFormat::Json => {
+            let list: Vec<_> = results
+                .iter()
+                .map(|r| {
+                    let error = r.error.as_ref().filter(|_| !exists(r));
+                    json!({
+                        "topic": r.name,
+                        "ok": error.is_none(),
+                        "created": r.error.is_none(),
+                        "partitions": r.partitions,
+                        "replication_factor": r.replication_factor,
+                        "error": error.map(|e| e.code_name.clone()),
+                        "message": error.and_then(|e| e.message.clone()),
+                    })
+                })
+                .collect();
+            println!("{}", json!({ "results": list }));
+        }
+        OutputFormat::Table => {
+            let rows: Vec<Vec<String>> = results
+                .iter()
+                .map(|r| {
+                    let result = match (&r.error, r.partitions, r.replication_factor) {
+                        (None, Some(p), Some(rf)) => {
+                            format!("created ({p} partitions, replication factor {rf})")
+                        }
+                        (None, _, _) => "created".into(),
+                        (Some(_), _, _) if exists(r) => "already exists (left as it is)".into(),
+                        (Some(e), _, _) => e.to_string(),
+                    };
+                    vec![r.name.clone(), result]
+                })
+                .collect();
+            print!("{}", output::table(&["TOPIC", "RESULT"], &rows));
+        }
+    }
+    if failed.is_empty() {
+        return Ok(());
+    }
+    let hint = if failed[0].1.code == TOPIC_ALREADY_EXISTS {
+        " (add --if-not-exists to accept an existing topic)"
+    } else {
+        ""
+    };
+    let errors: Vec<&BrokerError> = failed.iter().map(|(_, e)| *e).collect();
+    Err(failure(
+        failure_line("create", results.len(), &failed, hint),
+        &errors,
+    ))
+}
+
+async fn delete(a: DeleteArgs, out: OutputFormat) -> anyhow::Result<()> {
+    for name in &a.names {
+        ops::validate_topic_name(name).map_err(exit::usage)?;
+    }
+    let settings = a.connect.settings_with_warnings()?;
+    let cluster = backend::connect_cluster(&settings).await?;
+    let results = ops::delete_topics(&cluster, &a.names).await;
+    cluster.close().await;
+    let results: Vec<ItemResult> = results.map_err(backend::classify)?;
+    let missing = |r: &ItemResult| {
+        a.if_exists
+            && r.error
+                .as_ref()
+                .is_some_and(|e| e.code == UNKNOWN_TOPIC_OR_PARTITION)
+    };
+    let failed: Vec<(&str, &BrokerError)> = results
+        .iter()
+        .filter(|r| !missing(r))
+        .filter_map(|r| r.error.as_ref().map(|e| (r.name.as_str(), e)))
+        .collect();
+    match out {
+        OutputFormat::Json => {
+            let list: Vec<_> = results
+                .iter()
+                .map(|r| {
+                    let error = r.error.as_ref().filter(|_| !missing(r));
+                    json!({
+                        "topic": r.name,
+                        "ok": error.is_none(),
+                        "deleted": r.error.is_none(),
+                        "error": error.map(|e| e.code_name.clone()),
+                        "message": error.and_then(|e| e.message.clone()),
+                    })
+                })
+                .collect();
+            println!("{}", json!({ "results": list }));
+        }
+        OutputFormat::Table => {
+            let rows: Vec<Vec<String>> = results
+                .iter()
+                .map(|r| {
+                    let result = match &r.error {
+                        None => "deleted".to_string(),
+                        Some(_) if missing(r) => "does not exist (nothing to do)".into(),
+                        Some(e) => e.to_string(),
+                    };
+                    vec![r.name.clone(), result]
+                })
+                .collect();
+            print!("{}", output::table(&["TOPIC", "RESULT"], &rows));
+        }
+    }
+    if failed.is_empty() {
+        return Ok(());
+    }
+    let hint = if failed[0].1.code == UNKNOWN_TOPIC_OR_PARTITION {
+        " (the topic does not exist; add --if-exists to accept that)"
+    } else {
+        ""
+    };
+    let errors: Vec<&BrokerError> = failed.iter().map(|(_, e)| *e).collect();
+    Err(failure(
+        failure_line("delete", results.len(), &failed, hint),
+        &errors,
+    ))
+}
+
+async fn list(a: ListArgs, out: OutputFormat) -> anyhow::Result<()> {
+    let settings = a.connect.settings_with_warnings()?;
+    let cluster = backend::connect_cluster(&settings).await?;
+    let topics = ops::describe_topics(&cluster).await;
+    cluster.close().await;
+    let topics: Vec<TopicListing> = topics
+        .map_err(backend::classify)?
+        .into_iter()
+        .filter(|t| !(a.exclude_internal && t.internal))
+        .collect();
+    match out {
+        OutputFormat::Json => {
+            let list: Vec<_> = topics
+                .iter()
+                .map(|t| {
+                    json!({
+                        "name": t.name,
+                        "partitions": t.partitions,
+                        "replication_factor": t.replication_factor,
+                        "internal": t.internal,
+                    })
+                })
+                .collect();
+            println!("{}", json!({ "topics": list }));
+        }
+        OutputFormat::Table if topics.is_empty() => println!("No topics found."),
+        OutputFormat::Table => {
+            let rows: Vec<Vec<String>> = topics
+                .iter()
+                .map(|t| {
+                    vec![
+                        t.name.clone(),
+                        t.partitions.to_string(),
+                        t.replication_factor.to_string(),
+                        if t.internal { "yes" } else { "" }.to_string(),
+                    ]
+                })
+                .collect();
+            print!(
+                "{}",
+                output::table(
+                    &["TOPIC", "PARTITIONS", "REPLICATION-FACTOR", "INTERNAL"],
+                    &rows
+                )
+            );
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn configs_keep_commas_in_values() {
+        let c = parse_configs(&["cleanup.policy=compact,delete".into(), "a= b".into()]).unwrap();
+        assert_eq!(
+            c,
+            vec![
+                ("cleanup.policy".to_string(), "compact,delete".to_string()),
+                ("a".to_string(), " b".to_string())
+            ]
+        );
+        let e = parse_configs(&["retention.ms".into()]).unwrap_err();
+        assert_eq!(e.to_string(), "--config 'retention.ms': expected KEY=VALUE");
+        assert_eq!(exit::code_for(&e), exit::USAGE);
+    }
+}

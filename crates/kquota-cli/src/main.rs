@@ -11,6 +11,7 @@ mod cloudwatch;
 mod cmd;
 mod connect;
 mod exit;
+mod javamap;
 mod output;
 mod properties;
 

@@ -823,6 +823,49 @@ fn bad_input_fails_cleanly() {
             alter(&["--client-id", "bad", "--set", "producer_byte_rate=fast"]),
             "not a number",
         ),
+        // Above i64::MAX: the f64 would be 2^63, which the broker accepts; refused as typed.
+        (
+            alter(&[
+                "--client-id",
+                "bad",
+                "--set",
+                "producer_byte_rate=9223372036854775808",
+            ]),
+            "value '9223372036854775808' is too large (maximum 9223372036854775807)",
+        ),
+        (
+            alter(&[
+                "--client-id",
+                "bad",
+                "--set",
+                "consumer_byte_rate=9223372036854776832",
+            ]),
+            "value '9223372036854776832' is too large",
+        ),
+        (
+            alter(&[
+                "--client-id",
+                "bad",
+                "--set",
+                "producer_byte_rate=9223372036854777857",
+            ]),
+            "value '9223372036854777857' is too large",
+        ),
+        (
+            vec![
+                "configs",
+                "--bootstrap-server",
+                &b,
+                "--alter",
+                "--entity-type",
+                "clients",
+                "--entity-name",
+                "bad",
+                "--add-config",
+                "producer_byte_rate=9223372036854775808",
+            ],
+            "value '9223372036854775808' is too large",
+        ),
         (
             alter(&["--client-id", "bad", "--set", "producer_byte_rate=NaN"]),
             "finite",

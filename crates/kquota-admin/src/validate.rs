@@ -10,7 +10,9 @@ use std::collections::BTreeSet;
 use std::fmt;
 use std::net::IpAddr;
 
-use crate::model::{Alteration, Entity, EntityName, EntityType, Op, QuotaKey, Shape, ValueKind};
+use crate::model::{
+    escape_controls, Alteration, Entity, EntityName, EntityType, Op, QuotaKey, Shape, ValueKind,
+};
 
 /// The longest name a Kafka protocol string carries (an `i16` length; the broker refuses
 /// longer ones as an invalid request).
@@ -138,7 +140,10 @@ pub fn validate_entity(entity: &Entity) -> Result<Shape, ValidationError> {
                         entity,
                         None,
                         Rule::InvalidIp,
-                        format!("'{name}' is not a valid IP address or resolvable host"),
+                        format!(
+                            "'{}' is not a valid IP address or resolvable host",
+                            escape_controls(name)
+                        ),
                     ));
                 }
             }
@@ -390,7 +395,8 @@ pub fn name_warnings(entity: &Entity) -> Vec<String> {
         if let EntityName::Named(s) = n {
             if t == EntityType::User && s.starts_with("User:") {
                 out.push(format!(
-                    "{t} name '{s}' starts with 'User:'; quota user names are the principal name without the type prefix"
+                    "{t} name '{}' starts with 'User:'; quota user names are the principal name without the type prefix",
+                    escape_controls(s)
                 ));
             }
             if matches!(

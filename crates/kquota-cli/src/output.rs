@@ -5,12 +5,15 @@
 //! `Quota configs for <entity> are <k>=<v>, <k>=<v>` where `<entity>` joins, in the order user,
 //! client-id, ip, either `user-principal 'NAME'` / `client-id 'NAME'` / `ip 'NAME'` or
 //! `the default user-principal` / `the default client-id` / `the default ip`, with `, `.
-//! Values are Java `Double.toString` (`1024.0`, `1.0E7`, `0.5`). Key order and line order are
+//! Names are printed with control characters escaped ([`escape_controls`]; Java prints them
+//! raw). Values are Java `Double.toString` (`1024.0`, `1.0E7`, `0.5`). Key order and line order are
 //! Java `HashMap` iteration order of the admin client's result maps; [`crate::javamap`]
 //! reproduces it so the output is byte-identical to kafka-configs for the same broker answer.
 
 use clap::ValueEnum;
 use kquota_admin::{Entity, EntityName, EntityQuotas, EntityType, UserScramCredentials, WireEntry};
+
+use kquota_admin::model::escape_controls;
 
 use crate::javamap::{self, client_quota_entity_hash, JavaHashMap};
 use serde_json::{json, Map, Value};
@@ -83,7 +86,7 @@ pub fn kafka_configs_entity(e: &Entity) -> String {
             };
             match n {
                 EntityName::Default => format!("the default {word}"),
-                EntityName::Named(s) => format!("{word} '{s}'"),
+                EntityName::Named(s) => format!("{word} '{}'", escape_controls(s)),
             }
         })
         .collect::<Vec<_>>()
@@ -148,7 +151,7 @@ pub fn kafka_configs_scram_lines(users: &[UserScramCredentials]) -> Vec<String> 
             match &u.result {
                 Ok(creds) => format!(
                     "SCRAM credential configs for user-principal '{}' are {}",
-                    u.user,
+                    escape_controls(&u.user),
                     creds
                         .iter()
                         .map(|c| format!("{}=iterations={}", c.mechanism.name(), c.iterations))
@@ -157,7 +160,7 @@ pub fn kafka_configs_scram_lines(users: &[UserScramCredentials]) -> Vec<String> 
                 ),
                 Err(e) => format!(
                     "Error retrieving SCRAM credential configs for user-principal '{}': {e}",
-                    u.user
+                    escape_controls(&u.user)
                 ),
             }
         })

@@ -605,6 +605,99 @@ fn describe_output_and_scram_lines_identical_to_kafka_configs() {
     }
 }
 
+/// Names with control characters (newline, ESC, DEL, C1, bidi) print escaped in human output
+/// (tables, kafka-configs lines, messages) and exactly in JSON.
+#[test]
+fn control_characters_in_names_are_escaped_for_people_and_exact_in_json() {
+    let _g = lock();
+    let b = bootstrap();
+    let client = "xctl-c\nQuota configs for client-id 'forged' are x\u{1b}[2J\u{7f}\u{9b}\u{202e}";
+    let shown = r"xctl-c\nQuota configs for client-id 'forged' are x\x1b[2J\x7f\u{009b}\u{202e}";
+    let user = "xctl-u\t\r";
+    let user_shown = r"xctl-u\t\r";
+    let out = alter(
+        &["--user", user, "--client-id", client],
+        &["--set", "producer_byte_rate=1000000000000"],
+    );
+    let raw = |s: &str| {
+        s.chars()
+            .any(|c| c.is_control() && c != '\n' || c == '\u{202e}')
+    };
+    assert!(!raw(&out), "{out:?}");
+    assert!(out.contains(shown) && out.contains(user_shown), "{out}");
+    // Table: one line per row, escaped.
+    let table = ok(&["quotas", "describe", "-b", &b, "--client-id", client]);
+    assert!(!raw(&table), "{table:?}");
+    assert_eq!(table.lines().count(), 2, "{table}");
+    assert!(
+        table.contains(&format!("user='{user_shown}', client-id='{shown}'")),
+        "{table}"
+    );
+    // JSON: exact.
+    let es = entries(&describe_json(&["--client-id", client]));
+    assert_eq!(es.len(), 1);
+    assert_eq!(es[0]["entity"]["client-id"], client);
+    assert_eq!(es[0]["entity"]["user"], user);
+    // kafka-configs mode: one line, escaped (kafka-configs itself prints the raw bytes).
+    let lines = ok(&[
+        "configs",
+        "--bootstrap-server",
+        &b,
+        "--describe",
+        "--entity-type",
+        "users",
+        "--entity-name",
+        user,
+        "--entity-type",
+        "clients",
+        "--entity-name",
+        client,
+    ]);
+    assert_eq!(
+        lines,
+        format!("Quota configs for user-principal '{user_shown}', client-id '{shown}' are producer_byte_rate=1.0E12\n")
+    );
+    let done = ok(&[
+        "configs",
+        "--bootstrap-server",
+        &b,
+        "--alter",
+        "--entity-type",
+        "clients",
+        "--entity-name",
+        client,
+        "--add-config",
+        "consumer_byte_rate=1000000000000",
+    ]);
+    assert_eq!(
+        done,
+        format!("Completed updating config for client {shown}.\n")
+    );
+    // Errors name the entity escaped too, on one line.
+    let e = fails(
+        &[
+            "quotas",
+            "alter",
+            "-b",
+            &b,
+            "--client-id",
+            client,
+            "--set",
+            "producer_byte_rate=1.5",
+        ],
+        2,
+    );
+    assert!(e.contains(shown), "{e}");
+    for e in [
+        vec!["--user", user, "--client-id", client],
+        vec!["--client-id", client],
+    ] {
+        let mut del = vec!["quotas", "delete", "-b", &b];
+        del.extend_from_slice(&e);
+        ok(&del);
+    }
+}
+
 /// Resolve over all eight levels on the live broker: set every level, then remove the most
 /// specific one at a time and check the next level wins.
 #[test]

@@ -463,7 +463,10 @@ pub fn completion_message(first_type: &str, first_name: &str) -> String {
         format!("Completed updating default config for {first_type} in the cluster.")
     } else {
         let singular = first_type.strip_suffix('s').unwrap_or(first_type);
-        format!("Completed updating config for {singular} {first_name}.")
+        format!(
+            "Completed updating config for {singular} {}.",
+            kquota_admin::model::escape_controls(first_name)
+        )
     }
 }
 

@@ -556,11 +556,14 @@ fn print_resolution(
             );
         }
         OutputFormat::Table => {
+            let esc = kquota_admin::model::escape_controls;
             match ip {
-                Some(ip) => println!("Effective quotas for ip '{ip}' ({note}):"),
-                None => {
-                    println!("Effective quotas for user '{user}' with client-id '{cid}' ({note}):")
-                }
+                Some(ip) => println!("Effective quotas for ip '{}' ({note}):", esc(ip)),
+                None => println!(
+                    "Effective quotas for user '{}' with client-id '{}' ({note}):",
+                    esc(user),
+                    esc(cid)
+                ),
             }
             let rows: Vec<Vec<String>> = r
                 .keys

@@ -287,10 +287,17 @@ impl QuotaFile {
                 message: e.to_string(),
             })?,
             Format::Yaml => serde_yaml_ng::from_str(text).map_err(|e| {
-                let line = e.location().map(|l| l.line());
+                let mut message = e.to_string().replace('\n', " ");
+                // libyaml leaves the position out of its message at line 1 column 1 (a file
+                // starting with a tab, say); add it so every error names where.
+                if let Some(l) = e.location() {
+                    if !message.contains(" at line ") {
+                        message = format!("{message} at line {} column {}", l.line(), l.column());
+                    }
+                }
                 FileError {
-                    line,
-                    message: e.to_string().replace('\n', " "),
+                    line: e.location().map(|l| l.line()),
+                    message,
                 }
             })?,
         };
@@ -610,6 +617,20 @@ mod tests {
             .unwrap_err()
             .message
             .contains("twice"));
+    }
+
+    #[test]
+    fn a_tab_at_the_start_is_an_error_with_line_and_column() {
+        let e = QuotaFile::parse(
+            "\tquotas:\n  - entity: { user: a }\n    values: { producer_byte_rate: 1 }\n",
+            Format::Yaml,
+        )
+        .unwrap_err();
+        assert_eq!(e.line, Some(1));
+        assert!(e.message.ends_with("at line 1 column 1"), "{}", e.message);
+        // Elsewhere libyaml names the place itself: not twice.
+        let e = QuotaFile::parse("quotas:\n\t- x\n", Format::Yaml).unwrap_err();
+        assert_eq!(e.message.matches(" at line ").count(), 1, "{}", e.message);
     }
 
     #[test]

@@ -273,15 +273,19 @@ impl ConnectArgs {
     pub fn settings(&self) -> anyhow::Result<Settings> {
         let mut props: Vec<properties::Property> = Vec::new();
         let mut file_name = String::new();
+        let mut encoding_warning = None;
         if let Some(path) = &self.command_config {
             file_name = path.display().to_string();
-            let text = std::fs::read_to_string(path).map_err(|e| {
+            let file = properties::read_file(path).map_err(|e| {
                 exit::usage(format!("cannot read --command-config {file_name}: {e}"))
             })?;
-            props =
-                properties::parse(&text).map_err(|e| exit::usage(format!("{file_name}: {e}")))?;
+            props = properties::parse(&file.text)
+                .map_err(|e| exit::usage(format!("{file_name}: {e}")))?;
+            encoding_warning = file.warning;
         }
-        resolve(self, &props, &file_name)
+        let mut settings = resolve(self, &props, &file_name)?;
+        settings.warnings.splice(0..0, encoding_warning);
+        Ok(settings)
     }
 
     /// Resolves the settings and prints their warnings to stderr.

@@ -768,6 +768,107 @@ fn write(dir: &tempfile::TempDir, name: &str, text: &str) -> PathBuf {
     p
 }
 
+/// `.properties` files are ISO-8859-1, as `Properties.load(InputStream)` reads them in Kafka's
+/// tools: a Latin-1 password works (for kafka-configs and kquota alike), the same file saved as
+/// UTF-8 is read byte by byte (as Java does: authentication fails) with a warning.
+#[test]
+fn properties_files_are_read_as_latin1_like_java() {
+    let _g = lock();
+    let c = shared();
+    let sasl = c.bootstrap(Listener::SaslPlaintext);
+    let dir = tempfile::tempdir().unwrap();
+    let write_bytes = |name: &str, bytes: &[u8]| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, bytes).unwrap();
+        p
+    };
+    // "pässwörd" in ISO-8859-1; kafka-configs reads --add-config-file as Latin-1 as well.
+    let password: &[u8] = b"p\xe4ssw\xf6rd";
+    let scram = write_bytes(
+        "scram.properties",
+        &[
+            b"SCRAM-SHA-256=iterations=4096,password=".as_slice(),
+            password,
+            b"\n",
+        ]
+        .concat(),
+    );
+    let o = kafka_configs(&[
+        "--alter",
+        "--entity-type",
+        "users",
+        "--entity-name",
+        "xlatin-user",
+        "--add-config-file",
+        scram.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let client = |pw: &[u8]| {
+        [
+            format!("bootstrap.servers={sasl}\nsecurity.protocol=SASL_PLAINTEXT\nsasl.mechanism=SCRAM-SHA-256\nsasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username=\"xlatin-user\" password=\"").as_bytes(),
+            pw,
+            b"\";\n",
+        ]
+        .concat()
+    };
+    let latin = write_bytes("latin1.properties", &client(password));
+    // Authenticated: the user is just not allowed to describe quotas (exit 4, authorization).
+    let e = fails(
+        &[
+            "quotas",
+            "describe",
+            "--command-config",
+            latin.to_str().unwrap(),
+        ],
+        4,
+    );
+    assert!(e.contains("CLUSTER_AUTHORIZATION_FAILED"), "{e}");
+    let java = c
+        .kafka_tool("kafka.admin.ConfigCommand")
+        .args([
+            "--bootstrap-server",
+            &sasl,
+            "--command-config",
+            latin.to_str().unwrap(),
+        ])
+        .args(["--describe", "--entity-type", "clients"])
+        .output()
+        .unwrap();
+    assert!(
+        stderr(&java).contains("ClusterAuthorizationException"),
+        "{}",
+        stderr(&java)
+    );
+    // The same text saved as UTF-8: "pÃ¤sswÃ¶rd" for Java and kquota; kquota says why.
+    let utf8 = write_bytes("utf8.properties", &client("pässwörd".as_bytes()));
+    let o = kquota(&[
+        "quotas",
+        "describe",
+        "--command-config",
+        utf8.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(4), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("authentication") && err.contains("failed"),
+        "{err}"
+    );
+    assert!(
+        err.contains("utf8.properties:4: non-ASCII UTF-8 text is read as ISO-8859-1"),
+        "{err}"
+    );
+    let o = kafka_configs(&[
+        "--alter",
+        "--entity-type",
+        "users",
+        "--entity-name",
+        "xlatin-user",
+        "--delete-config",
+        "SCRAM-SHA-256",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+}
+
 /// plan/apply/export round trips; a second apply is a no-op; --prune removes unlisted entities.
 #[test]
 fn plan_apply_export_round_trip_and_prune() {
@@ -998,6 +1099,20 @@ fn bad_input_fails_cleanly() {
                 ),
             ],
             "line",
+        ),
+        (
+            vec![
+                "quotas",
+                "apply",
+                "-b",
+                &b,
+                "-f",
+                concat!(
+                    env!("CARGO_MANIFEST_DIR"),
+                    "/../../testdata/quotas/bad-tab.yaml"
+                ),
+            ],
+            "at line 1 column 1",
         ),
         (
             vec![

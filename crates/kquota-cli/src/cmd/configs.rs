@@ -344,9 +344,15 @@ pub fn parse(args: &[String]) -> anyhow::Result<Option<Invocation>> {
         }
         let mut pairs: Vec<(String, String)> = Vec::new();
         if let Some(file) = &add_config_file {
-            let text = std::fs::read_to_string(file)
+            // Utils.loadProps, like --command-config: ISO-8859-1.
+            let loaded = crate::properties::read_file(std::path::Path::new(file))
                 .map_err(|e| u(format!("cannot read --add-config-file {file}: {e}")))?;
-            for p in crate::properties::parse(&text).map_err(|e| u(format!("{file}: {e}")))? {
+            if let Some(w) = &loaded.warning {
+                eprintln!("warning: {w}");
+            }
+            for p in
+                crate::properties::parse(&loaded.text).map_err(|e| u(format!("{file}: {e}")))?
+            {
                 pairs.push((p.key, p.value));
             }
         }

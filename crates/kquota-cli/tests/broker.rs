@@ -869,6 +869,31 @@ fn properties_files_are_read_as_latin1_like_java() {
     assert!(o.status.success(), "{}", stderr(&o));
 }
 
+/// PLAINTEXT to a SASL listener: the broker answers ApiVersions, then closes at the next request.
+/// The one-line error says to check security.protocol; exit 4 (connection/authentication).
+#[test]
+fn plaintext_to_a_sasl_listener_says_to_check_security_protocol() {
+    let sasl = shared().bootstrap(Listener::SaslPlaintext);
+    for args in [
+        vec!["quotas", "describe", "-b", &sasl],
+        vec![
+            "configs",
+            "--bootstrap-server",
+            &sasl,
+            "--describe",
+            "--entity-type",
+            "users",
+        ],
+    ] {
+        let e = fails(&args, 4);
+        assert!(
+            e.contains("probably requires SASL") && e.contains("check security.protocol"),
+            "{e}"
+        );
+        assert!(!e.contains("may have been processed"), "{e}");
+    }
+}
+
 /// plan/apply/export round trips; a second apply is a no-op; --prune removes unlisted entities.
 #[test]
 fn plan_apply_export_round_trip_and_prune() {

@@ -469,7 +469,7 @@ impl QuotaAdmin {
     }
 }
 
-fn map_net(e: kquota_net::Error, api: ApiKey) -> AdminError {
+pub(crate) fn map_net(e: kquota_net::Error, api: ApiKey) -> AdminError {
     match e {
         kquota_net::Error::UnsupportedApi { .. } | kquota_net::Error::UnsupportedVersion { .. } => {
             AdminError::Unsupported {

@@ -7,6 +7,7 @@
 //! * [`filter`]: describe filters with the broker's match semantics.
 //! * [`client::QuotaAdmin`]: DescribeClientQuotas / AlterClientQuotas over kquota-net.
 //! * [`ops`]: topics, ACLs and broker configs (what the quota scenario needs).
+//! * [`scram`]: DescribeUserScramCredentials (mechanisms and iterations, never secrets).
 //!
 //! ```
 //! use kquota_admin::{validate_alterations, Alteration, Entity, EntityName, Op, QuotaKey};
@@ -25,6 +26,7 @@ pub mod model;
 pub mod ops;
 pub mod plan;
 pub mod resolve;
+pub mod scram;
 pub mod validate;
 
 pub use client::{AdminError, AlterResult, BrokerError, QuotaAdmin, WireEntry};
@@ -37,6 +39,7 @@ pub use plan::{diff, fmt_num, Change, ChangeKind, FileError, Format, KeyChange, 
 pub use resolve::{
     precedence_chain, resolve, resolve_ip, Resolution, ResolvedKey, Sharing, Source,
 };
+pub use scram::{ScramCredentialInfo, ScramMechanism, UserScramCredentials};
 pub use validate::{
     name_warnings, parse_value, validate_alterations, validate_entity, validate_value, Rule,
     ValidationError,

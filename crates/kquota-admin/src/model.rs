@@ -88,13 +88,54 @@ impl EntityName {
 
 impl fmt::Display for EntityName {
     /// Default prints as `<default>`; names print quoted so that a literal `"<default>"` stays
-    /// distinguishable: `'<default>'`.
+    /// distinguishable: `'<default>'`. Control characters are escaped ([`escape_controls`]).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             EntityName::Default => f.write_str("<default>"),
-            EntityName::Named(s) => write!(f, "'{s}'"),
+            EntityName::Named(s) => write!(f, "'{}'", escape_controls(s)),
         }
     }
+}
+
+/// A name made safe to print for people: control characters become visible escapes, so a name
+/// cannot move the cursor, recolour or clear a terminal, or break a line-oriented output.
+///
+/// * `\t`, `\n`, `\r` for tab, line feed and carriage return;
+/// * `\xNN` (two hex digits) for the other C0 controls (U+0000–U+001F, e.g. ESC `\x1b`) and DEL;
+/// * `\u{NNNN}` for the C1 controls (U+0080–U+009F) and the bidirectional-text controls
+///   (U+061C, U+200E, U+200F, U+202A–U+202E, U+2066–U+2069), which reorder what is shown.
+///
+/// Everything else, backslashes included, is unchanged (names with backslashes, such as
+/// `DOMAIN\user`, keep their usual look), so an escape is ambiguous only with a name that
+/// literally contains such a sequence; machine output (JSON) carries names exactly.
+///
+/// ```
+/// use kquota_admin::model::escape_controls;
+/// assert_eq!(escape_controls("a\nb\u{1b}[31m\u{7f}"), "a\\nb\\x1b[31m\\x7f");
+/// assert_eq!(escape_controls("arn:aws:iam::1:role/x"), "arn:aws:iam::1:role/x");
+/// ```
+pub fn escape_controls(s: &str) -> std::borrow::Cow<'_, str> {
+    fn needs(c: char) -> bool {
+        c.is_control()
+            || matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+    }
+    if !s.chars().any(needs) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            '\t' => out.push_str("\\t"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            c if (c as u32) < 0x20 || c == '\u{7f}' => {
+                out.push_str(&format!("\\x{:02x}", c as u32))
+            }
+            c if needs(c) => out.push_str(&format!("\\u{{{:04x}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 /// A client-quota entity: at most one name per [`EntityType`]. Ordered and hashable independently

@@ -144,9 +144,11 @@ impl<'de> Deserialize<'de> for UniqueValues {
     }
 }
 
-/// A value that serializes whole numbers as integers (readable files) and reads either.
+/// A value that serializes whole numbers as integers (readable files) and reads either. An
+/// integer literal above `i64::MAX` keeps its exact value (as `f64` it would round to 2^63,
+/// which passes the broker's LONG range check) so that it can be refused as written.
 #[derive(Clone, Copy)]
-struct Number(f64);
+struct Number(f64, Option<u64>);
 
 impl Serialize for Number {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
@@ -161,7 +163,23 @@ impl Serialize for Number {
 
 impl<'de> Deserialize<'de> for Number {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        f64::deserialize(d).map(Number)
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = Number;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a number")
+            }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Number, E> {
+                Ok(Number(v, None))
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Number, E> {
+                Ok(Number(v as f64, None))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Number, E> {
+                Ok(Number(v as f64, (v > i64::MAX as u64).then_some(v)))
+            }
+        }
+        d.deserialize_any(V)
     }
 }
 
@@ -181,8 +199,13 @@ impl TryFrom<RawEntry> for FileEntry {
             ));
         }
         let mut values = QuotaValues::new();
-        for (k, Number(v)) in raw.values {
+        for (k, Number(v, above_i64)) in raw.values {
             let key = QuotaKey::from_name(&k);
+            if let Some(exact) = above_i64 {
+                // The exact text goes through the same range check as a typed value.
+                crate::validate::parse_value(Some(&entity), &k, &exact.to_string())
+                    .map_err(|e| e.to_string())?;
+            }
             validate_value(&entity, shape, &key, v).map_err(|e| e.to_string())?;
             values.insert(key, v);
         }
@@ -203,7 +226,7 @@ impl From<FileEntry> for RawEntry {
                 .0
                 .values
                 .into_iter()
-                .map(|(k, v)| (k.name().to_string(), Number(v)))
+                .map(|(k, v)| (k.name().to_string(), Number(v, None)))
                 .collect(),
         }
     }
@@ -264,10 +287,17 @@ impl QuotaFile {
                 message: e.to_string(),
             })?,
             Format::Yaml => serde_yaml_ng::from_str(text).map_err(|e| {
-                let line = e.location().map(|l| l.line());
+                let mut message = e.to_string().replace('\n', " ");
+                // libyaml leaves the position out of its message at line 1 column 1 (a file
+                // starting with a tab, say); add it so every error names where.
+                if let Some(l) = e.location() {
+                    if !message.contains(" at line ") {
+                        message = format!("{message} at line {} column {}", l.line(), l.column());
+                    }
+                }
                 FileError {
-                    line,
-                    message: e.to_string().replace('\n', " "),
+                    line: e.location().map(|l| l.line()),
+                    message,
                 }
             })?,
         };
@@ -587,6 +617,55 @@ mod tests {
             .unwrap_err()
             .message
             .contains("twice"));
+    }
+
+    #[test]
+    fn a_tab_at_the_start_is_an_error_with_line_and_column() {
+        let e = QuotaFile::parse(
+            "\tquotas:\n  - entity: { user: a }\n    values: { producer_byte_rate: 1 }\n",
+            Format::Yaml,
+        )
+        .unwrap_err();
+        assert_eq!(e.line, Some(1));
+        assert!(e.message.ends_with("at line 1 column 1"), "{}", e.message);
+        // Elsewhere libyaml names the place itself: not twice.
+        let e = QuotaFile::parse("quotas:\n\t- x\n", Format::Yaml).unwrap_err();
+        assert_eq!(e.message.matches(" at line ").count(), 1, "{}", e.message);
+    }
+
+    #[test]
+    fn integers_above_i64_are_refused_as_written() {
+        for fmt in [Format::Yaml, Format::Json] {
+            for (v, ok) in [
+                ("9223372036854775807", true),
+                ("9223372036854775808", false),
+                ("9223372036854776832", false),
+            ] {
+                let text = match fmt {
+                    Format::Yaml => format!(
+                        "quotas:\n  - entity: {{ user: a }}\n    values: {{ producer_byte_rate: {v} }}\n"
+                    ),
+                    Format::Json => format!(
+                        "{{\"quotas\": [{{\"entity\": {{\"user\": \"a\"}}, \"values\": {{\"producer_byte_rate\": {v}}}}}]}}"
+                    ),
+                };
+                let r = QuotaFile::parse(&text, fmt);
+                if ok {
+                    assert!(r.is_ok(), "{v}");
+                } else {
+                    let e = r.unwrap_err();
+                    assert!(
+                        e.message.contains(&format!("'{v}' is too large")),
+                        "{}",
+                        e.message
+                    );
+                    assert!(e.line.is_some(), "{e:?}");
+                }
+            }
+        }
+        // request_percentage is a DOUBLE: no such limit.
+        let big = "quotas:\n  - entity: { user: a }\n    values: { request_percentage: 9223372036854775808 }\n";
+        assert!(QuotaFile::parse(big, Format::Yaml).is_ok());
     }
 
     #[test]

@@ -23,8 +23,10 @@ pub enum Sharing {
 }
 
 impl Sharing {
-    /// One-line explanation for people.
+    /// One-line explanation for people (names with control characters escaped).
     pub fn describe(self, user: &str, client_id: &str) -> String {
+        let user = crate::model::escape_controls(user);
+        let client_id = crate::model::escape_controls(client_id);
         match self {
             Sharing::PerUserAndClientId => {
                 format!("measured for this (user, client-id) pair only: user '{user}' with client-id '{client_id}'")

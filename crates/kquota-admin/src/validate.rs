@@ -10,7 +10,9 @@ use std::collections::BTreeSet;
 use std::fmt;
 use std::net::IpAddr;
 
-use crate::model::{Alteration, Entity, EntityName, EntityType, Op, QuotaKey, Shape, ValueKind};
+use crate::model::{
+    escape_controls, Alteration, Entity, EntityName, EntityType, Op, QuotaKey, Shape, ValueKind,
+};
 
 /// The longest name a Kafka protocol string carries (an `i16` length; the broker refuses
 /// longer ones as an invalid request).
@@ -138,7 +140,10 @@ pub fn validate_entity(entity: &Entity) -> Result<Shape, ValidationError> {
                         entity,
                         None,
                         Rule::InvalidIp,
-                        format!("'{name}' is not a valid IP address or resolvable host"),
+                        format!(
+                            "'{}' is not a valid IP address or resolvable host",
+                            escape_controls(name)
+                        ),
                     ));
                 }
             }
@@ -312,12 +317,74 @@ pub fn parse_value(entity: Option<&Entity>, key: &str, text: &str) -> Result<f64
         return Err(bad("missing value".into()));
     }
     match t.parse::<f64>() {
-        Ok(v) if v.is_finite() => Ok(v),
+        Ok(v) if v.is_finite() => {
+            // Range of LONG/INT keys on the text as typed: the f64 rounds 9223372036854775808
+            // to 2^63, which the broker's `value > Long.MAX_VALUE` (as doubles) lets through.
+            let max = match QuotaKey::from_name(key).kind() {
+                Some(ValueKind::Long) => Some(i64::MAX as u64),
+                Some(ValueKind::Int) => Some(i32::MAX as u64),
+                _ => None,
+            };
+            if let Some(max) = max.filter(|m| decimal_exceeds(t, *m)) {
+                return Err(ValidationError {
+                    rule: Rule::TooLarge,
+                    ..bad(format!("value '{t}' is too large (maximum {max})"))
+                });
+            }
+            Ok(v)
+        }
         Ok(_) => Err(ValidationError {
             rule: Rule::NotFinite,
             ..bad(format!("value '{t}' is not a finite number"))
         }),
         Err(_) => Err(bad(format!("value '{t}' is not a number"))),
+    }
+}
+
+/// Whether the decimal number `text` (as Rust's `f64` parser accepts it: sign, digits, point,
+/// exponent) is exactly greater than `max`. Anything else (`inf`, `NaN`) is `false`.
+fn decimal_exceeds(text: &str, max: u64) -> bool {
+    let t = text.strip_prefix('+').unwrap_or(text);
+    if t.starts_with('-') {
+        return false;
+    }
+    let (mantissa, exp) = match t.find(['e', 'E']) {
+        Some(i) => match t[i + 1..].parse::<i64>() {
+            Ok(e) => (&t[..i], e),
+            // An exponent beyond i64 overflows to ±inf/0 in the f64 parse as well.
+            Err(_) => {
+                return !t[i + 1..].starts_with('-')
+                    && t[..i].bytes().any(|b| (b'1'..=b'9').contains(&b))
+            }
+        },
+        None => (t, 0),
+    };
+    let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    if !(int.bytes().chain(frac.bytes())).all(|b| b.is_ascii_digit()) {
+        return false;
+    }
+    // value = 0.DIGITS × 10^point, DIGITS without leading zeros.
+    let all: String = format!("{int}{frac}");
+    let lead = all.bytes().take_while(|b| *b == b'0').count();
+    let digits = all[lead..].trim_end_matches('0');
+    if digits.is_empty() {
+        return false;
+    }
+    let point = int.len() as i128 - lead as i128 + i128::from(exp);
+    let max_s = max.to_string();
+    let max_len = max_s.len() as i128;
+    if point != max_len {
+        return point > max_len;
+    }
+    // Same number of integer digits: compare digit by digit, then any fraction beyond is more.
+    let int_digits: String = digits
+        .chars()
+        .chain(std::iter::repeat('0'))
+        .take(max_s.len())
+        .collect();
+    match int_digits.cmp(&max_s) {
+        std::cmp::Ordering::Equal => digits.len() > max_s.len(),
+        o => o == std::cmp::Ordering::Greater,
     }
 }
 
@@ -328,7 +395,8 @@ pub fn name_warnings(entity: &Entity) -> Vec<String> {
         if let EntityName::Named(s) = n {
             if t == EntityType::User && s.starts_with("User:") {
                 out.push(format!(
-                    "{t} name '{s}' starts with 'User:'; quota user names are the principal name without the type prefix"
+                    "{t} name '{}' starts with 'User:'; quota user names are the principal name without the type prefix",
+                    escape_controls(s)
                 ));
             }
             if matches!(
@@ -368,6 +436,50 @@ mod tests {
 
     fn user(n: &str) -> Entity {
         Entity::new().with_user(EntityName::named(n))
+    }
+
+    #[test]
+    fn integer_keys_are_range_checked_on_the_text() {
+        let e = Entity::new().with_client_id(EntityName::named("c"));
+        let pbr = |t: &str| parse_value(Some(&e), "producer_byte_rate", t);
+        for ok in [
+            "9223372036854775807",
+            "9223372036854775806.5",
+            "9.223372036854775807e18",
+            "00009223372036854775807.000",
+            "1e18",
+            "1024",
+            "-5",
+        ] {
+            assert!(pbr(ok).is_ok(), "{ok}");
+        }
+        for big in [
+            "9223372036854775808",
+            "9223372036854776832",
+            "9223372036854775807.5",
+            "9223372036854777857",
+            "92233720368547758080e-1",
+            "9.3e18",
+            "1e19",
+        ] {
+            let err = pbr(big).unwrap_err();
+            assert_eq!(err.rule, Rule::TooLarge, "{big}");
+            assert!(
+                err.message.contains(&format!("'{big}'"))
+                    && err.message.contains("maximum 9223372036854775807"),
+                "{err}"
+            );
+        }
+        let ip = Entity::new().with_ip(EntityName::Default);
+        assert!(parse_value(Some(&ip), "connection_creation_rate", "2147483647").is_ok());
+        assert_eq!(
+            parse_value(Some(&ip), "connection_creation_rate", "2147483647.01")
+                .unwrap_err()
+                .rule,
+            Rule::TooLarge
+        );
+        // DOUBLE keys have no such limit.
+        assert!(parse_value(Some(&e), "request_percentage", "1e300").is_ok());
     }
 
     #[test]

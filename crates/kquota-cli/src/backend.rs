@@ -198,6 +198,17 @@ impl Admin {
             .map_err(classify)
     }
 
+    /// DescribeUserScramCredentials for these users (empty: every user with credentials).
+    pub async fn describe_user_scram_credentials(
+        &self,
+        users: &[String],
+    ) -> anyhow::Result<Vec<kquota_admin::UserScramCredentials>> {
+        self.inner
+            .describe_user_scram_credentials(users)
+            .await
+            .map_err(classify)
+    }
+
     /// Alter; per-entity results (the caller decides about failures).
     pub async fn alter(
         &self,

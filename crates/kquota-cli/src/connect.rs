@@ -283,15 +283,18 @@ impl ConnectArgs {
     pub fn settings_for(&self, app: Option<App>) -> anyhow::Result<Settings> {
         let mut props: Vec<properties::Property> = Vec::new();
         let mut file_name = String::new();
+        let mut encoding_warning = None;
         if let Some(path) = &self.command_config {
             file_name = path.display().to_string();
-            let text = std::fs::read_to_string(path).map_err(|e| {
+            let file = properties::read_file(path).map_err(|e| {
                 exit::usage(format!("cannot read --command-config {file_name}: {e}"))
             })?;
-            props =
-                properties::parse(&text).map_err(|e| exit::usage(format!("{file_name}: {e}")))?;
+            props = properties::parse(&file.text)
+                .map_err(|e| exit::usage(format!("{file_name}: {e}")))?;
+            encoding_warning = file.warning;
         }
         let mut s = resolve(self, &props, &file_name, app)?;
+        s.warnings.splice(0..0, encoding_warning);
         s.config_file = self.command_config.is_some().then_some(file_name);
         s.properties = props;
         Ok(s)

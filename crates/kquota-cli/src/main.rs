@@ -13,6 +13,7 @@ mod cloudwatch;
 mod cmd;
 mod connect;
 mod exit;
+mod javamap;
 mod output;
 mod properties;
 

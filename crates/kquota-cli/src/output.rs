@@ -5,12 +5,17 @@
 //! `Quota configs for <entity> are <k>=<v>, <k>=<v>` where `<entity>` joins, in the order user,
 //! client-id, ip, either `user-principal 'NAME'` / `client-id 'NAME'` / `ip 'NAME'` or
 //! `the default user-principal` / `the default client-id` / `the default ip`, with `, `.
-//! Values are Java `Double.toString` (`1024.0`, `1.0E7`, `0.5`). Key order and line order are
-//! Java `HashMap` iteration order of the admin client's result maps; [`java_hash_order`]
+//! Names are printed with control characters escaped ([`escape_controls`]; Java prints them
+//! raw). Values are Java `Double.toString` (`1024.0`, `1.0E7`, `0.5`). Key order and line order are
+//! Java `HashMap` iteration order of the admin client's result maps; [`crate::javamap`]
 //! reproduces it so the output is byte-identical to kafka-configs for the same broker answer.
 
 use clap::ValueEnum;
-use kquota_admin::{Entity, EntityName, EntityQuotas, EntityType, WireEntry};
+use kquota_admin::{Entity, EntityName, EntityQuotas, EntityType, UserScramCredentials, WireEntry};
+
+use kquota_admin::model::escape_controls;
+
+use crate::javamap::{self, client_quota_entity_hash, JavaHashMap};
 use serde_json::{json, Map, Value};
 
 /// `--output` formats.
@@ -70,43 +75,6 @@ pub fn java_double(v: f64) -> String {
     }
 }
 
-/// Java `String.hashCode` (over UTF-16 code units).
-pub fn java_string_hash(s: &str) -> i32 {
-    s.encode_utf16()
-        .fold(0i32, |h, c| h.wrapping_mul(31).wrapping_add(c as i32))
-}
-
-/// The iteration order of a `java.util.HashMap` created with `new HashMap<>(capacity)` and
-/// filled with items of these hashes in this order. Returns indexes into `hashes`.
-pub fn java_hash_order(hashes: &[i32], capacity: usize) -> Vec<usize> {
-    // tableSizeFor(capacity), at least 1; the first put allocates it; resize doubles when
-    // size exceeds 0.75 * table length.
-    let mut table = capacity.max(1).next_power_of_two();
-    let mut size = 0usize;
-    for _ in hashes {
-        size += 1;
-        if size as f64 > table as f64 * 0.75 {
-            table *= 2;
-        }
-    }
-    let bucket = |h: i32| {
-        let h = h as u32;
-        ((h ^ (h >> 16)) as usize) & (table - 1)
-    };
-    let mut idx: Vec<usize> = (0..hashes.len()).collect();
-    // Stable sort keeps insertion order inside a bucket, as HashMap's linked bins do.
-    idx.sort_by_key(|&i| bucket(hashes[i]));
-    idx
-}
-
-fn entity_java_hash(e: &Entity) -> i32 {
-    // ClientQuotaEntity.hashCode = Map.hashCode = sum of (key.hashCode ^ value.hashCode).
-    e.components().fold(0i32, |acc, (t, n)| {
-        let vh = n.as_wire().map(java_string_hash).unwrap_or(0);
-        acc.wrapping_add(java_string_hash(t.wire_name()) ^ vh)
-    })
-}
-
 /// The entity part of a kafka-configs line.
 pub fn kafka_configs_entity(e: &Entity) -> String {
     e.components()
@@ -118,7 +86,7 @@ pub fn kafka_configs_entity(e: &Entity) -> String {
             };
             match n {
                 EntityName::Default => format!("the default {word}"),
-                EntityName::Named(s) => format!("{word} '{s}'"),
+                EntityName::Named(s) => format!("{word} '{}'", escape_controls(s)),
             }
         })
         .collect::<Vec<_>>()
@@ -126,29 +94,75 @@ pub fn kafka_configs_entity(e: &Entity) -> String {
 }
 
 /// kafka-configs describe lines for a describe result (in the broker's order, as received),
-/// in kafka-configs' order.
+/// in kafka-configs' order: that of the Java `HashMap`s the admin client builds (see
+/// [`crate::javamap`]).
 pub fn kafka_configs_lines(result: &[WireEntry]) -> Vec<String> {
-    let hashes: Vec<i32> = result
-        .iter()
-        .map(|eq| entity_java_hash(&eq.entity))
-        .collect();
-    java_hash_order(&hashes, result.len())
+    let mut entities = JavaHashMap::new(result.len());
+    for eq in result {
+        let hash = client_quota_entity_hash(
+            eq.entity
+                .components()
+                .map(|(t, n)| (t.wire_name(), n.as_wire())),
+        );
+        let mut values = JavaHashMap::new(eq.values.len());
+        for (k, v) in &eq.values {
+            values.put(k.name(), javamap::string_hash(k.name()), *v);
+        }
+        entities.put(&eq.entity, hash, values);
+    }
+    entities
+        .into_ordered()
         .into_iter()
-        .map(|i| {
-            let eq = &result[i];
-            let keys: Vec<(&str, f64)> = eq.values.iter().map(|(k, v)| (k.name(), *v)).collect();
-            // (wire order is the HashMap insertion order)
-            let kh: Vec<i32> = keys.iter().map(|(k, _)| java_string_hash(k)).collect();
-            let vals = java_hash_order(&kh, keys.len())
+        .map(|(entity, values)| {
+            let vals = values
+                .into_ordered()
                 .into_iter()
-                .map(|j| format!("{}={}", keys[j].0, java_double(keys[j].1)))
+                .map(|(k, v)| format!("{k}={}", java_double(v)))
                 .collect::<Vec<_>>()
                 .join(", ");
             format!(
                 "Quota configs for {} are {}",
-                kafka_configs_entity(&eq.entity),
+                kafka_configs_entity(entity),
                 vals
             )
+        })
+        .collect()
+}
+
+/// kafka-configs' SCRAM lines, printed after the quota lines of a users-only describe:
+/// `SCRAM credential configs for user-principal 'NAME' are SCRAM-SHA-256=iterations=4096, ...`
+/// for each user of the answer in the broker's order. Users the broker reports as
+/// `RESOURCE_NOT_FOUND` (no credentials) are skipped, as the admin client's
+/// `DescribeUserScramCredentialsResult.users()` does, and a user listed twice prints its first
+/// result each time (`description(user)` finds the first). Any other per-user error prints
+/// `Error retrieving SCRAM credential configs for user-principal 'NAME': ` and the broker error
+/// (Java prints the exception class there; kafka-configs' one-user requests never get one).
+pub fn kafka_configs_scram_lines(users: &[UserScramCredentials]) -> Vec<String> {
+    users
+        .iter()
+        .filter(
+            |u| !matches!(&u.result, Err(e) if e.code == kquota_admin::scram::RESOURCE_NOT_FOUND),
+        )
+        .map(|listed| {
+            let u = users
+                .iter()
+                .find(|first| first.user == listed.user)
+                .unwrap_or(listed);
+            match &u.result {
+                Ok(creds) => format!(
+                    "SCRAM credential configs for user-principal '{}' are {}",
+                    escape_controls(&u.user),
+                    creds
+                        .iter()
+                        .map(|c| format!("{}=iterations={}", c.mechanism.name(), c.iterations))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+                Err(e) => format!(
+                    "Error retrieving SCRAM credential configs for user-principal '{}': {e}",
+                    escape_controls(&u.user)
+                ),
+            }
         })
         .collect()
 }
@@ -257,14 +271,6 @@ mod tests {
     }
 
     #[test]
-    fn java_hashes() {
-        // "producer_byte_rate".hashCode() etc. computed by the Java formula s[0]*31^(n-1)+...
-        assert_eq!(java_string_hash(""), 0);
-        assert_eq!(java_string_hash("a"), 97);
-        assert_eq!(java_string_hash("user"), 3599307);
-    }
-
-    #[test]
     fn kafka_configs_line_format() {
         let eq = WireEntry {
             entity: Entity::new()
@@ -297,6 +303,32 @@ mod tests {
         assert_eq!(
             kafka_configs_lines(&[ip]),
             vec!["Quota configs for the default ip are connection_creation_rate=10.0"]
+        );
+    }
+
+    #[test]
+    fn scram_lines() {
+        use kquota_admin::{BrokerError, ScramCredentialInfo, ScramMechanism};
+        let creds = |user: &str| UserScramCredentials {
+            user: user.into(),
+            result: Ok(vec![
+                ScramCredentialInfo {
+                    mechanism: ScramMechanism::Sha256,
+                    iterations: 4096,
+                },
+                ScramCredentialInfo {
+                    mechanism: ScramMechanism::Sha512,
+                    iterations: 8192,
+                },
+            ]),
+        };
+        let missing = UserScramCredentials {
+            user: "nobody".into(),
+            result: Err(BrokerError::from_code(91, Some("no such user"))),
+        };
+        assert_eq!(
+            kafka_configs_scram_lines(&[missing, creds("u")]),
+            vec!["SCRAM credential configs for user-principal 'u' are SCRAM-SHA-256=iterations=4096, SCRAM-SHA-512=iterations=8192"]
         );
     }
 

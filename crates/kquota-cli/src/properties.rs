@@ -1,9 +1,14 @@
 //! Java `.properties` files (the `--command-config` of Kafka's tools) and `sasl.jaas.config`.
 //!
 //! The syntax follows `java.util.Properties.load`: `#`/`!` comments, `key=value`, `key: value`
-//! or `key value`, backslash line continuations, `\t \n \r \f \uXXXX` escapes. Kafka's tools read
-//! these files as ISO-8859-1 through `Properties.load(InputStream)`; kquota reads UTF-8, which is
-//! the same for the ASCII files Kafka configs are in practice (non-ASCII is written `\uXXXX`).
+//! or `key value`, backslash line continuations, `\t \n \r \f \uXXXX` escapes.
+//!
+//! Encoding: Kafka's tools load these files with `Properties.load(InputStream)`, which reads
+//! every byte as one ISO-8859-1 character (unlike Java 9+ `PropertyResourceBundle`, which tries
+//! UTF-8 first). [`read_file`] does the same, so a file means the same to kquota and to
+//! kafka-configs.sh: ASCII files (UTF-8 or not) read identically, Latin-1 files work, and
+//! non-ASCII UTF-8 text becomes one Latin-1 character per byte, exactly as in Java; kquota warns
+//! about the latter, since it is rarely what the author meant (`\uXXXX` is the portable way).
 //!
 //! Written here rather than taken from the `java-properties` crate: that crate pulls in `regex`,
 //! `encoding_rs` and `lazy_static` for a 100-line job, and the CLI must stay small.
@@ -41,6 +46,37 @@ impl fmt::Display for SyntaxError {
 }
 
 impl std::error::Error for SyntaxError {}
+
+/// A properties file's text as Java sees it, with a warning when it looks like UTF-8.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoadedFile {
+    /// The text, each byte of the file one ISO-8859-1 character.
+    pub text: String,
+    /// `FILE:LINE: ...` when the file has non-ASCII bytes that form valid UTF-8 (they are read
+    /// as Latin-1 all the same).
+    pub warning: Option<String>,
+}
+
+/// Reads a properties file the way `java.util.Properties.load(InputStream)` does: ISO-8859-1.
+pub fn read_file(path: &std::path::Path) -> std::io::Result<LoadedFile> {
+    Ok(decode_latin1(
+        &std::fs::read(path)?,
+        &path.display().to_string(),
+    ))
+}
+
+/// Decodes bytes as ISO-8859-1 (byte `b` is `U+00bb`); `name` goes into the warning.
+pub fn decode_latin1(bytes: &[u8], name: &str) -> LoadedFile {
+    let text: String = bytes.iter().map(|&b| char::from(b)).collect();
+    let warning = (!bytes.is_ascii() && std::str::from_utf8(bytes).is_ok()).then(|| {
+        let at = bytes.iter().position(|b| !b.is_ascii()).unwrap_or(0);
+        let line = 1 + bytes[..at].iter().filter(|b| **b == b'\n').count();
+        format!(
+            "{name}:{line}: non-ASCII UTF-8 text is read as ISO-8859-1, one character per byte, as Java's Properties.load reads it; write such characters as \\uXXXX"
+        )
+    });
+    LoadedFile { text, warning }
+}
 
 /// Parses properties text. Later duplicates win, like Java; callers can warn about duplicates.
 pub fn parse(text: &str) -> Result<Vec<Property>, SyntaxError> {
@@ -299,6 +335,30 @@ impl JaasTokens<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn files_decode_as_latin1_like_java() {
+        // Latin-1 bytes: one character each, no warning.
+        let f = decode_latin1(b"user=j\xf6rg\npassword=caf\xe9\n", "f");
+        assert_eq!(f.text, "user=j\u{f6}rg\npassword=caf\u{e9}\n");
+        assert_eq!(f.warning, None);
+        let props = parse(&f.text).unwrap();
+        assert_eq!(props[1].value, "café");
+        // ASCII (UTF-8 or not): unchanged.
+        let f = decode_latin1(b"a=b\n", "f");
+        assert_eq!((f.text.as_str(), f.warning), ("a=b\n", None));
+        // Non-ASCII UTF-8: read byte by byte like Java, with a warning naming file and line.
+        let f = decode_latin1("a=1\npassword=café\n".as_bytes(), "client.properties");
+        assert_eq!(f.text, "a=1\npassword=caf\u{c3}\u{a9}\n");
+        assert!(
+            f.warning
+                .as_deref()
+                .is_some_and(|w| w.starts_with("client.properties:2: non-ASCII UTF-8")),
+            "{f:?}"
+        );
+        // \uXXXX escapes still give any character.
+        assert_eq!(parse("k=caf\\u00e9").unwrap()[0].value, "café");
+    }
 
     #[test]
     fn java_syntax() {

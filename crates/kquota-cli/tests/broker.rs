@@ -358,19 +358,8 @@ fn cross_check_with_kafka_configs() {
         let mut ours_args = vec!["configs", "--bootstrap-server", &b];
         ours_args.extend_from_slice(&args);
         let ours = ok(&ours_args);
-        // kafka-configs also prints SCRAM credential lines for plain user describes; compare quota lines.
-        let quota_lines = |s: &str| {
-            s.lines()
-                .filter(|l| l.starts_with("Quota configs"))
-                .map(str::to_string)
-                .collect::<Vec<_>>()
-        };
-        assert!(!quota_lines(&stdout(&theirs)).is_empty(), "{args:?}");
-        assert_eq!(
-            quota_lines(&ours),
-            quota_lines(&stdout(&theirs)),
-            "{args:?}"
-        );
+        assert!(stdout(&theirs).contains("Quota configs"), "{args:?}");
+        assert_eq!(ours, stdout(&theirs), "{args:?}");
     }
     // kafka-configs -> kquota
     let o = kafka_configs(&[
@@ -430,6 +419,278 @@ fn cross_check_with_kafka_configs() {
         vec!["--user", "xcheck-user"],
         vec!["--user", "xcheck-user", "--default", "client-id"],
         vec!["--client-id", "xcheck-from-java"],
+    ] {
+        let mut del = vec!["quotas", "delete", "-b", &b];
+        del.extend_from_slice(&e);
+        ok(&del);
+    }
+}
+
+/// `kquota configs --describe` prints exactly what kafka-configs prints, line order (Java
+/// `HashMap` order of entities and keys) and SCRAM credential lines included, for several
+/// entities at once: users, clients, pairs, defaults, ARNs with ':' and '/', SCRAM users with and
+/// without quotas, and quota users without SCRAM credentials.
+#[test]
+fn describe_output_and_scram_lines_identical_to_kafka_configs() {
+    let _g = lock();
+    let b = bootstrap();
+    let arn = "arn:aws:sts::123456789012:assumed-role/xorder-Role/xorder-session";
+    let users = ["xorder-u1", "xorder-u2", "xorder-u3", "xorder u4", arn];
+    let clients = ["xorder-c1", "xorder-c2", "arn:aws:iam::1:role/xorder/c"];
+    let mut entities: Vec<Vec<&str>> = Vec::new();
+    for u in users {
+        entities.push(vec!["--user", u]);
+        entities.push(vec!["--user", u, "--client-id", "xorder-c1"]);
+    }
+    for c in clients {
+        entities.push(vec!["--client-id", c]);
+        entities.push(vec!["--default", "user", "--client-id", c]);
+    }
+    entities.push(vec!["--user", "xorder-u1", "--default", "client-id"]);
+    for (i, e) in entities.iter().enumerate() {
+        // Three keys on some entities, so that key order within a line is checked too; huge
+        // values so that default entities throttle nobody.
+        let set = if i % 2 == 0 {
+            format!(
+                "producer_byte_rate={},consumer_byte_rate=2000000000000,request_percentage=1000.5",
+                1_000_000_000_000u64 + i as u64
+            )
+        } else {
+            "controller_mutation_rate=12345.5".to_string()
+        };
+        alter(e, &["--set", &set]);
+    }
+    // SCRAM credentials: one user with quotas, one without any.
+    for (user, mech) in [
+        ("xorder-u2", "SCRAM-SHA-256=[iterations=4096,password=x]"),
+        ("xorder-u2", "SCRAM-SHA-512=[iterations=5000,password=y]"),
+        (
+            "xorder-scram-only",
+            "SCRAM-SHA-256=[iterations=4096,password=z]",
+        ),
+    ] {
+        let o = kafka_configs(&[
+            "--alter",
+            "--add-config",
+            mech,
+            "--entity-type",
+            "users",
+            "--entity-name",
+            user,
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+    }
+    let forms: Vec<Vec<&str>> = vec![
+        vec!["--entity-type", "users"],
+        vec!["--entity-type", "clients"],
+        vec!["--entity-type", "users", "--entity-type", "clients"],
+        vec!["--entity-type", "users", "--entity-name", "xorder-u2"],
+        vec![
+            "--entity-type",
+            "users",
+            "--entity-name",
+            "xorder-scram-only",
+        ],
+        vec!["--entity-type", "users", "--entity-name", "xorder-u3"],
+        vec!["--entity-type", "users", "--entity-name", arn],
+        vec!["--user", "xorder-u1"],
+        vec![
+            "--entity-type",
+            "users",
+            "--entity-name",
+            "xorder-u1",
+            "--entity-type",
+            "clients",
+        ],
+        vec![
+            "--entity-type",
+            "users",
+            "--entity-default",
+            "--entity-type",
+            "clients",
+        ],
+        vec!["--user-defaults"],
+        vec!["--entity-type", "users", "--entity-name", "xorder-nobody"],
+    ];
+    for form in &forms {
+        let mut ours_args = vec!["configs", "--bootstrap-server", &b, "--describe"];
+        ours_args.extend_from_slice(form);
+        let mut theirs_args = vec!["--describe"];
+        theirs_args.extend_from_slice(form);
+        // The describe-all forms also list other test binaries' entities, which may change
+        // meanwhile: compare once both tools saw the same set of lines (then order must agree).
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let ours = ok(&ours_args);
+            let theirs = kafka_configs(&theirs_args);
+            assert!(theirs.status.success(), "{form:?}: {}", stderr(&theirs));
+            let theirs = stdout(&theirs);
+            let sorted = |s: &str| {
+                let mut v: Vec<&str> = s.lines().collect();
+                v.sort();
+                v.join("\n")
+            };
+            if sorted(&ours) != sorted(&theirs) && attempt < 5 {
+                continue;
+            }
+            assert_eq!(ours, theirs, "{form:?}");
+            break;
+        }
+    }
+    // What the forms must have shown (so that an empty answer on both sides cannot pass).
+    let one_user = ok(&[
+        "configs",
+        "--bootstrap-server",
+        &b,
+        "--describe",
+        "--entity-type",
+        "users",
+        "--entity-name",
+        "xorder-u2",
+    ]);
+    assert_eq!(
+        one_user,
+        "Quota configs for user-principal 'xorder-u2' are consumer_byte_rate=2.0E12, request_percentage=1000.5, producer_byte_rate=1.000000000002E12\n\
+         SCRAM credential configs for user-principal 'xorder-u2' are SCRAM-SHA-256=iterations=4096, SCRAM-SHA-512=iterations=5000\n"
+    );
+    let scram_only = ok(&[
+        "configs",
+        "--bootstrap-server",
+        &b,
+        "--describe",
+        "--user",
+        "xorder-scram-only",
+    ]);
+    assert_eq!(
+        scram_only,
+        "SCRAM credential configs for user-principal 'xorder-scram-only' are SCRAM-SHA-256=iterations=4096\n"
+    );
+    let all_pairs = ok(&[
+        "configs",
+        "--bootstrap-server",
+        &b,
+        "--describe",
+        "--entity-type",
+        "users",
+        "--entity-type",
+        "clients",
+    ]);
+    assert!(
+        all_pairs.contains(&format!("user-principal '{arn}', client-id 'xorder-c1'")),
+        "{all_pairs}"
+    );
+    assert!(!all_pairs.contains("SCRAM"), "{all_pairs}");
+
+    for (user, mech) in [
+        ("xorder-u2", "SCRAM-SHA-256"),
+        ("xorder-u2", "SCRAM-SHA-512"),
+        ("xorder-scram-only", "SCRAM-SHA-256"),
+    ] {
+        let o = kafka_configs(&[
+            "--alter",
+            "--delete-config",
+            mech,
+            "--entity-type",
+            "users",
+            "--entity-name",
+            user,
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+    }
+    for e in &entities {
+        let mut del = vec!["quotas", "delete", "-b", &b];
+        del.extend_from_slice(e);
+        ok(&del);
+    }
+}
+
+/// Names with control characters (newline, ESC, DEL, C1, bidi) print escaped in human output
+/// (tables, kafka-configs lines, messages) and exactly in JSON.
+#[test]
+fn control_characters_in_names_are_escaped_for_people_and_exact_in_json() {
+    let _g = lock();
+    let b = bootstrap();
+    let client = "xctl-c\nQuota configs for client-id 'forged' are x\u{1b}[2J\u{7f}\u{9b}\u{202e}";
+    let shown = r"xctl-c\nQuota configs for client-id 'forged' are x\x1b[2J\x7f\u{009b}\u{202e}";
+    let user = "xctl-u\t\r";
+    let user_shown = r"xctl-u\t\r";
+    let out = alter(
+        &["--user", user, "--client-id", client],
+        &["--set", "producer_byte_rate=1000000000000"],
+    );
+    let raw = |s: &str| {
+        s.chars()
+            .any(|c| c.is_control() && c != '\n' || c == '\u{202e}')
+    };
+    assert!(!raw(&out), "{out:?}");
+    assert!(out.contains(shown) && out.contains(user_shown), "{out}");
+    // Table: one line per row, escaped.
+    let table = ok(&["quotas", "describe", "-b", &b, "--client-id", client]);
+    assert!(!raw(&table), "{table:?}");
+    assert_eq!(table.lines().count(), 2, "{table}");
+    assert!(
+        table.contains(&format!("user='{user_shown}', client-id='{shown}'")),
+        "{table}"
+    );
+    // JSON: exact.
+    let es = entries(&describe_json(&["--client-id", client]));
+    assert_eq!(es.len(), 1);
+    assert_eq!(es[0]["entity"]["client-id"], client);
+    assert_eq!(es[0]["entity"]["user"], user);
+    // kafka-configs mode: one line, escaped (kafka-configs itself prints the raw bytes).
+    let lines = ok(&[
+        "configs",
+        "--bootstrap-server",
+        &b,
+        "--describe",
+        "--entity-type",
+        "users",
+        "--entity-name",
+        user,
+        "--entity-type",
+        "clients",
+        "--entity-name",
+        client,
+    ]);
+    assert_eq!(
+        lines,
+        format!("Quota configs for user-principal '{user_shown}', client-id '{shown}' are producer_byte_rate=1.0E12\n")
+    );
+    let done = ok(&[
+        "configs",
+        "--bootstrap-server",
+        &b,
+        "--alter",
+        "--entity-type",
+        "clients",
+        "--entity-name",
+        client,
+        "--add-config",
+        "consumer_byte_rate=1000000000000",
+    ]);
+    assert_eq!(
+        done,
+        format!("Completed updating config for client {shown}.\n")
+    );
+    // Errors name the entity escaped too, on one line.
+    let e = fails(
+        &[
+            "quotas",
+            "alter",
+            "-b",
+            &b,
+            "--client-id",
+            client,
+            "--set",
+            "producer_byte_rate=1.5",
+        ],
+        2,
+    );
+    assert!(e.contains(shown), "{e}");
+    for e in [
+        vec!["--user", user, "--client-id", client],
+        vec!["--client-id", client],
     ] {
         let mut del = vec!["quotas", "delete", "-b", &b];
         del.extend_from_slice(&e);
@@ -505,6 +766,132 @@ fn write(dir: &tempfile::TempDir, name: &str, text: &str) -> PathBuf {
     let p = dir.path().join(name);
     std::fs::write(&p, text).unwrap();
     p
+}
+
+/// `.properties` files are ISO-8859-1, as `Properties.load(InputStream)` reads them in Kafka's
+/// tools: a Latin-1 password works (for kafka-configs and kquota alike), the same file saved as
+/// UTF-8 is read byte by byte (as Java does: authentication fails) with a warning.
+#[test]
+fn properties_files_are_read_as_latin1_like_java() {
+    let _g = lock();
+    let c = shared();
+    let sasl = c.bootstrap(Listener::SaslPlaintext);
+    let dir = tempfile::tempdir().unwrap();
+    let write_bytes = |name: &str, bytes: &[u8]| {
+        let p = dir.path().join(name);
+        std::fs::write(&p, bytes).unwrap();
+        p
+    };
+    // "pässwörd" in ISO-8859-1; kafka-configs reads --add-config-file as Latin-1 as well.
+    let password: &[u8] = b"p\xe4ssw\xf6rd";
+    let scram = write_bytes(
+        "scram.properties",
+        &[
+            b"SCRAM-SHA-256=iterations=4096,password=".as_slice(),
+            password,
+            b"\n",
+        ]
+        .concat(),
+    );
+    let o = kafka_configs(&[
+        "--alter",
+        "--entity-type",
+        "users",
+        "--entity-name",
+        "xlatin-user",
+        "--add-config-file",
+        scram.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let client = |pw: &[u8]| {
+        [
+            format!("bootstrap.servers={sasl}\nsecurity.protocol=SASL_PLAINTEXT\nsasl.mechanism=SCRAM-SHA-256\nsasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username=\"xlatin-user\" password=\"").as_bytes(),
+            pw,
+            b"\";\n",
+        ]
+        .concat()
+    };
+    let latin = write_bytes("latin1.properties", &client(password));
+    // Authenticated: the user is just not allowed to describe quotas (exit 4, authorization).
+    let e = fails(
+        &[
+            "quotas",
+            "describe",
+            "--command-config",
+            latin.to_str().unwrap(),
+        ],
+        4,
+    );
+    assert!(e.contains("CLUSTER_AUTHORIZATION_FAILED"), "{e}");
+    let java = c
+        .kafka_tool("kafka.admin.ConfigCommand")
+        .args([
+            "--bootstrap-server",
+            &sasl,
+            "--command-config",
+            latin.to_str().unwrap(),
+        ])
+        .args(["--describe", "--entity-type", "clients"])
+        .output()
+        .unwrap();
+    assert!(
+        stderr(&java).contains("ClusterAuthorizationException"),
+        "{}",
+        stderr(&java)
+    );
+    // The same text saved as UTF-8: "pÃ¤sswÃ¶rd" for Java and kquota; kquota says why.
+    let utf8 = write_bytes("utf8.properties", &client("pässwörd".as_bytes()));
+    let o = kquota(&[
+        "quotas",
+        "describe",
+        "--command-config",
+        utf8.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(4), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("authentication") && err.contains("failed"),
+        "{err}"
+    );
+    assert!(
+        err.contains("utf8.properties:4: non-ASCII UTF-8 text is read as ISO-8859-1"),
+        "{err}"
+    );
+    let o = kafka_configs(&[
+        "--alter",
+        "--entity-type",
+        "users",
+        "--entity-name",
+        "xlatin-user",
+        "--delete-config",
+        "SCRAM-SHA-256",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+}
+
+/// PLAINTEXT to a SASL listener: the broker answers ApiVersions, then closes at the next request.
+/// The one-line error says to check security.protocol; exit 4 (connection/authentication).
+#[test]
+fn plaintext_to_a_sasl_listener_says_to_check_security_protocol() {
+    let sasl = shared().bootstrap(Listener::SaslPlaintext);
+    for args in [
+        vec!["quotas", "describe", "-b", &sasl],
+        vec![
+            "configs",
+            "--bootstrap-server",
+            &sasl,
+            "--describe",
+            "--entity-type",
+            "users",
+        ],
+    ] {
+        let e = fails(&args, 4);
+        assert!(
+            e.contains("probably requires SASL") && e.contains("check security.protocol"),
+            "{e}"
+        );
+        assert!(!e.contains("may have been processed"), "{e}");
+    }
 }
 
 /// plan/apply/export round trips; a second apply is a no-op; --prune removes unlisted entities.
@@ -655,6 +1042,49 @@ fn bad_input_fails_cleanly() {
             alter(&["--client-id", "bad", "--set", "producer_byte_rate=fast"]),
             "not a number",
         ),
+        // Above i64::MAX: the f64 would be 2^63, which the broker accepts; refused as typed.
+        (
+            alter(&[
+                "--client-id",
+                "bad",
+                "--set",
+                "producer_byte_rate=9223372036854775808",
+            ]),
+            "value '9223372036854775808' is too large (maximum 9223372036854775807)",
+        ),
+        (
+            alter(&[
+                "--client-id",
+                "bad",
+                "--set",
+                "consumer_byte_rate=9223372036854776832",
+            ]),
+            "value '9223372036854776832' is too large",
+        ),
+        (
+            alter(&[
+                "--client-id",
+                "bad",
+                "--set",
+                "producer_byte_rate=9223372036854777857",
+            ]),
+            "value '9223372036854777857' is too large",
+        ),
+        (
+            vec![
+                "configs",
+                "--bootstrap-server",
+                &b,
+                "--alter",
+                "--entity-type",
+                "clients",
+                "--entity-name",
+                "bad",
+                "--add-config",
+                "producer_byte_rate=9223372036854775808",
+            ],
+            "value '9223372036854775808' is too large",
+        ),
         (
             alter(&["--client-id", "bad", "--set", "producer_byte_rate=NaN"]),
             "finite",
@@ -694,6 +1124,20 @@ fn bad_input_fails_cleanly() {
                 ),
             ],
             "line",
+        ),
+        (
+            vec![
+                "quotas",
+                "apply",
+                "-b",
+                &b,
+                "-f",
+                concat!(
+                    env!("CARGO_MANIFEST_DIR"),
+                    "/../../testdata/quotas/bad-tab.yaml"
+                ),
+            ],
+            "at line 1 column 1",
         ),
         (
             vec![

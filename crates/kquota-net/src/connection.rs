@@ -52,9 +52,16 @@ pub struct Response<T> {
 /// Why a connection can no longer be used.
 #[derive(Debug, Clone)]
 pub(crate) enum PoisonReason {
-    Eof,
+    /// The broker closed the connection; `first_request` when it did so with a request in
+    /// flight and no answer yet beyond the connection set-up (see [`Shared::eof`]).
+    Eof {
+        first_request: bool,
+    },
     Io(std::io::ErrorKind, String),
-    FrameTooLarge { size: i64, max: usize },
+    FrameTooLarge {
+        size: i64,
+        max: usize,
+    },
     Protocol(String),
     Timeout(ApiKey),
     Auth(String),
@@ -67,9 +74,15 @@ impl PoisonReason {
             broker: broker.to_owned(),
             reason,
             request_sent,
+            first_request: false,
         };
         match self {
-            PoisonReason::Eof => closed("closed by the broker".into()),
+            PoisonReason::Eof { first_request } => Error::ConnectionClosed {
+                broker: broker.to_owned(),
+                reason: "closed by the broker".into(),
+                request_sent,
+                first_request: *first_request && request_sent,
+            },
             PoisonReason::Io(kind, msg) => {
                 if request_sent {
                     Error::Io {
@@ -121,11 +134,17 @@ struct State {
     in_flight: InFlight<Pending>,
     gate: ThrottleGate,
     poisoned: Option<PoisonReason>,
+    /// Responses routed so far.
+    responses: u64,
+    /// `responses` when the connection was set up (ApiVersions, SASL); `None` while setting up.
+    ready_at: Option<u64>,
 }
 
 /// What the reader task and the callers share.
 struct Shared {
     broker: String,
+    /// Whether the connection authenticates with SASL.
+    sasl: bool,
     broker_id: std::sync::atomic::AtomicI32,
     state: Mutex<State>,
     throttle_tx: Option<broadcast::Sender<ThrottleEvent>>,
@@ -164,12 +183,26 @@ impl Shared {
         }
     }
 
+    /// The reason for a close by the broker. It is flagged as happening at the first request
+    /// when a request is waiting and the broker answered nothing at all (it closed at
+    /// ApiVersions), or — without SASL — nothing after ApiVersions: a SASL listener answers
+    /// ApiVersions, then drops a client whose next request is not a SASL handshake.
+    fn eof(&self) -> PoisonReason {
+        let s = self.lock();
+        let first_request = !s.in_flight.is_empty()
+            && match s.ready_at {
+                None => s.responses == 0,
+                Some(n) => !self.sasl && s.responses == n,
+            };
+        PoisonReason::Eof { first_request }
+    }
+
     fn poison(&self, reason: PoisonReason) {
         let drained = {
             let mut s = self.lock();
             if s.poisoned.is_none() {
                 match &reason {
-                    PoisonReason::Eof | PoisonReason::Closed => {
+                    PoisonReason::Eof { .. } | PoisonReason::Closed => {
                         debug!(broker = %self.broker, ?reason, "connection closed")
                     }
                     _ => warn!(broker = %self.broker, ?reason, "closing connection"),
@@ -195,7 +228,11 @@ impl Shared {
                 frame.len()
             )));
         };
-        let pending = self.lock().in_flight.take(id);
+        let pending = {
+            let mut s = self.lock();
+            s.responses += 1;
+            s.in_flight.take(id)
+        };
         let Some(p) = pending else {
             return Err(PoisonReason::Protocol(format!(
                 "response with unknown correlation id {id}"
@@ -235,7 +272,7 @@ async fn read_loop(mut rd: ReadHalf<Box<dyn Io>>, shared: Arc<Shared>, max: usiz
         buf.reserve(decoder.reserve_hint(&buf));
         match rd.read_buf(&mut buf).await {
             Ok(0) if buf.is_empty() => {
-                shared.poison(PoisonReason::Eof);
+                shared.poison(shared.eof());
                 return;
             }
             Ok(0) => {
@@ -366,6 +403,7 @@ impl BrokerConnection {
             let (rd, wr) = tokio::io::split(io);
             let shared = Arc::new(Shared {
                 broker: addr.to_owned(),
+                sasl: settings.sasl.is_some(),
                 broker_id: broker_id.into(),
                 state: Mutex::new(State::default()),
                 throttle_tx: settings.throttle_tx.clone(),
@@ -392,6 +430,10 @@ impl BrokerConnection {
                 // handshake, so a mechanism the broker lacks is reported before any token work.
                 let next = conn.authenticate(&mut w, mech.as_ref(), None).await?;
                 conn.schedule_reauth(next);
+            }
+            {
+                let mut s = conn.inner.shared.lock();
+                s.ready_at = Some(s.responses);
             }
             drop(w);
             debug!("connected");
@@ -680,6 +722,7 @@ impl BrokerConnection {
                 broker: self.inner.addr.clone(),
                 reason: "connection dropped".into(),
                 request_sent: true,
+                first_request: false,
             }),
             Err(_) => {
                 // Like the Java client: a timed-out connection is closed, so a late response can

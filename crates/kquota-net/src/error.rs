@@ -138,7 +138,7 @@ pub enum Error {
         max: usize,
     },
     /// The connection was closed (by the peer, after an earlier error, or by [`crate::Cluster::close`]).
-    #[error("connection to broker {broker} closed: {reason}{}", if *.request_sent { " (the request may have been processed)" } else { "" })]
+    #[error("connection to broker {broker} closed: {reason}{}", closed_suffix(*.request_sent, *.first_request))]
     ConnectionClosed {
         /// Broker address.
         broker: String,
@@ -146,6 +146,10 @@ pub enum Error {
         reason: String,
         /// Whether the request had been written before the connection closed.
         request_sent: bool,
+        /// The broker closed a new connection at its first request: at ApiVersions, or (with
+        /// no SASL configured) right after it, which is what a SASL listener does to a client
+        /// that does not authenticate. The message then points at `security.protocol`.
+        first_request: bool,
     },
     /// The broker answered with an error code at the top level of a response.
     #[error("{api:?} failed on broker {broker}: {code}{}", .message.as_deref().map(|m| format!(": {m}")).unwrap_or_default())]
@@ -204,6 +208,16 @@ impl Error {
             Error::ConnectionClosed { request_sent, .. } => !request_sent,
             _ => false,
         }
+    }
+}
+
+fn closed_suffix(request_sent: bool, first_request: bool) -> &'static str {
+    if first_request {
+        " at the first request on a new connection: the listener probably requires SASL or TLS; check security.protocol (and the SASL settings)"
+    } else if request_sent {
+        " (the request may have been processed)"
+    } else {
+        ""
     }
 }
 

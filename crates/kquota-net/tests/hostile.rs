@@ -180,11 +180,50 @@ async fn eof_instead_of_a_response_is_connection_closed() {
             e,
             Error::ConnectionClosed {
                 request_sent: true,
+                first_request: true,
                 ..
             }
         ),
         "{e:?}"
     );
+    // What a SASL listener does to a client without SASL: answer ApiVersions, then close.
+    assert!(e.to_string().contains("check security.protocol"), "{e}");
+}
+
+/// A close after the broker has answered a request is an ordinary close: no SASL hint.
+#[tokio::test]
+async fn a_close_after_an_answer_has_no_sasl_hint() {
+    let answered = Arc::new(AtomicUsize::new(0));
+    let seen = answered.clone();
+    let fake = quotas_broker(move |c| {
+        if seen.fetch_add(1, Ordering::SeqCst) == 0 {
+            // v0: throttle, no error, null message, no entries
+            vec![Action::Raw(raw_response(
+                c,
+                &[0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0, 0, 0],
+            ))]
+        } else {
+            vec![Action::Close]
+        }
+    })
+    .await;
+    let conn = BrokerConnection::connect(&fake.addr, 1, &cfg(&fake.addr))
+        .await
+        .unwrap();
+    conn.send_version(0, &quotas_req()).await.unwrap();
+    let e = conn.send_version(0, &quotas_req()).await.unwrap_err();
+    assert!(
+        matches!(
+            e,
+            Error::ConnectionClosed {
+                request_sent: true,
+                first_request: false,
+                ..
+            }
+        ),
+        "{e:?}"
+    );
+    assert!(e.to_string().contains("may have been processed"), "{e}");
 }
 
 #[tokio::test]

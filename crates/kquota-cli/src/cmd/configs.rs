@@ -34,7 +34,14 @@ pub struct ConfigsArgs {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Action {
     /// `--describe` with this (strict) filter.
-    Describe(Filter),
+    Describe {
+        /// The quota filter.
+        filter: Filter,
+        /// Users whose SCRAM credential lines follow the quota lines (empty: every user with
+        /// credentials), or `None` when kafka-configs prints none: a `clients` or `ips` type is
+        /// given, or a default entity (`--entity-default`, `--user-defaults`, empty name).
+        scram_users: Option<Vec<String>>,
+    },
     /// `--alter` of one entity.
     Alter {
         /// The entity.
@@ -295,10 +302,20 @@ pub fn parse(args: &[String]) -> anyhow::Result<Option<Invocation>> {
                 },
             })
             .collect();
-        Action::Describe(Filter {
-            components,
-            strict: true,
-        })
+        // ConfigCommand.describeClientQuotaAndUserScramCredentialConfigs: SCRAM lines only for
+        // a users-only describe without a default entity, for the names given (or everyone).
+        let scram_users = (types.iter().all(|t| t == "users")
+            && names
+                .iter()
+                .all(|n| n.as_deref().is_some_and(|n| !n.is_empty())))
+        .then(|| names.iter().flatten().cloned().collect());
+        Action::Describe {
+            filter: Filter {
+                components,
+                strict: true,
+            },
+            scram_users,
+        }
     } else {
         if names.is_empty() {
             return Err(u("An entity-name or default entity must be specified with --alter of users, clients, brokers or ips".into()));
@@ -327,9 +344,15 @@ pub fn parse(args: &[String]) -> anyhow::Result<Option<Invocation>> {
         }
         let mut pairs: Vec<(String, String)> = Vec::new();
         if let Some(file) = &add_config_file {
-            let text = std::fs::read_to_string(file)
+            // Utils.loadProps, like --command-config: ISO-8859-1.
+            let loaded = crate::properties::read_file(std::path::Path::new(file))
                 .map_err(|e| u(format!("cannot read --add-config-file {file}: {e}")))?;
-            for p in crate::properties::parse(&text).map_err(|e| u(format!("{file}: {e}")))? {
+            if let Some(w) = &loaded.warning {
+                eprintln!("warning: {w}");
+            }
+            for p in
+                crate::properties::parse(&loaded.text).map_err(|e| u(format!("{file}: {e}")))?
+            {
                 pairs.push((p.key, p.value));
             }
         }
@@ -446,7 +469,10 @@ pub fn completion_message(first_type: &str, first_name: &str) -> String {
         format!("Completed updating default config for {first_type} in the cluster.")
     } else {
         let singular = first_type.strip_suffix('s').unwrap_or(first_type);
-        format!("Completed updating config for {singular} {first_name}.")
+        format!(
+            "Completed updating config for {singular} {}.",
+            kquota_admin::model::escape_controls(first_name)
+        )
     }
 }
 
@@ -478,31 +504,63 @@ mod tests {
         let inv = p("--bootstrap-server b:9092 --describe --entity-type users --entity-type clients --entity-name alice --entity-default").unwrap();
         assert_eq!(
             inv.action,
-            Action::Describe(Filter {
-                components: vec![
-                    Component {
-                        entity_type: EntityType::User,
-                        matching: Match::Exact("alice".into())
-                    },
-                    Component {
-                        entity_type: EntityType::ClientId,
-                        matching: Match::Default
-                    },
-                ],
-                strict: true
-            })
+            Action::Describe {
+                filter: Filter {
+                    components: vec![
+                        Component {
+                            entity_type: EntityType::User,
+                            matching: Match::Exact("alice".into())
+                        },
+                        Component {
+                            entity_type: EntityType::ClientId,
+                            matching: Match::Default
+                        },
+                    ],
+                    strict: true
+                },
+                scram_users: None
+            }
         );
         let inv = p("--bootstrap-server b:9092 --describe --entity-type users").unwrap();
         assert_eq!(
             inv.action,
-            Action::Describe(Filter {
-                components: vec![Component {
-                    entity_type: EntityType::User,
-                    matching: Match::Any
-                }],
-                strict: true
-            })
+            Action::Describe {
+                filter: Filter {
+                    components: vec![Component {
+                        entity_type: EntityType::User,
+                        matching: Match::Any
+                    }],
+                    strict: true
+                },
+                scram_users: Some(vec![])
+            }
         );
+    }
+
+    #[test]
+    fn scram_lines_only_for_named_or_all_users() {
+        let scram = |s: &str| match p(s).unwrap().action {
+            Action::Describe { scram_users, .. } => scram_users,
+            other => panic!("{other:?}"),
+        };
+        let b = "--bootstrap-server b:1 --describe";
+        assert_eq!(
+            scram(&format!("{b} --entity-type users --entity-name u")),
+            Some(vec!["u".to_string()])
+        );
+        assert_eq!(scram(&format!("{b} --user u")), Some(vec!["u".into()]));
+        assert_eq!(scram(&format!("{b} --entity-type users")), Some(vec![]));
+        assert_eq!(
+            scram(&format!("{b} --entity-type users --entity-default")),
+            None
+        );
+        assert_eq!(scram(&format!("{b} --user-defaults")), None);
+        assert_eq!(
+            scram(&format!("{b} --entity-type users --entity-type clients")),
+            None
+        );
+        assert_eq!(scram(&format!("{b} --entity-type clients")), None);
+        assert_eq!(scram(&format!("{b} --entity-type ips")), None);
     }
 
     #[test]

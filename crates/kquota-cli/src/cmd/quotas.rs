@@ -556,11 +556,14 @@ fn print_resolution(
             );
         }
         OutputFormat::Table => {
+            let esc = kquota_admin::model::escape_controls;
             match ip {
-                Some(ip) => println!("Effective quotas for ip '{ip}' ({note}):"),
-                None => {
-                    println!("Effective quotas for user '{user}' with client-id '{cid}' ({note}):")
-                }
+                Some(ip) => println!("Effective quotas for ip '{}' ({note}):", esc(ip)),
+                None => println!(
+                    "Effective quotas for user '{}' with client-id '{}' ({note}):",
+                    esc(user),
+                    esc(cid)
+                ),
             }
             let rows: Vec<Vec<String>> = r
                 .keys
@@ -671,15 +674,25 @@ async fn export(a: ExportArgs) -> anyhow::Result<()> {
 pub async fn run_configs(inv: Invocation) -> anyhow::Result<()> {
     let admin = connect(&inv.connect).await?;
     match inv.action {
-        Action::Describe(filter) => {
+        Action::Describe {
+            filter,
+            scram_users,
+        } => {
             match inv.output {
                 OutputFormat::Json => println!(
                     "{}",
                     output::quotas_json(&admin.describe(&filter, None).await?)
                 ),
                 OutputFormat::Table => {
+                    // Quota lines first, then (a second request) the SCRAM lines, as Java does.
                     for line in output::kafka_configs_lines(&admin.describe_wire(&filter).await?) {
                         println!("{line}");
+                    }
+                    if let Some(users) = scram_users {
+                        let described = admin.describe_user_scram_credentials(&users).await?;
+                        for line in output::kafka_configs_scram_lines(&described) {
+                            println!("{line}");
+                        }
                     }
                 }
             }

@@ -86,9 +86,12 @@ pub enum TokenMechanism {
 pub(crate) fn iam_config(iam: &IamArgs, file: Option<&PathBuf>) -> anyhow::Result<IamConfig> {
     let mut cfg = IamConfig::default();
     if let Some(path) = file {
-        let text = std::fs::read_to_string(path)
+        let file = crate::properties::read_file(path)
             .map_err(|e| exit::usage(format!("cannot read {}: {e}", path.display())))?;
-        let props = crate::properties::parse(&text)
+        if let Some(w) = &file.warning {
+            eprintln!("warning: {w}");
+        }
+        let props = crate::properties::parse(&file.text)
             .map_err(|e| exit::usage(format!("{}: {e}", path.display())))?;
         if let Some(c) = IamConfig::from_client_properties(
             props.iter().map(|p| (p.key.as_str(), p.value.as_str())),

@@ -13,7 +13,9 @@ use kquota_net::kafka_protocol::protocol::StrBytes;
 use kquota_net::{Cluster, Target};
 
 use crate::filter::{Filter, Match};
-use crate::model::{Alteration, Entity, EntityName, EntityQuotas, EntityType, Op, QuotaKey};
+use crate::model::{
+    Alteration, Entity, EntityName, EntityQuotas, EntityType, Op, QuotaKey, QuotaValues,
+};
 use crate::validate::{validate_alterations, ValidationError};
 
 /// Largest number of entities sent in one AlterClientQuotas request. The controller rejects a
@@ -325,6 +327,9 @@ impl QuotaAdmin {
             .collect();
         let mut lagging = Vec::new();
         for id in brokers {
+            // Brokers usually replay the change within milliseconds: poll soon, then back off
+            // (2, 4, 8, ... ms, at most 50 ms between polls).
+            let mut pause = std::time::Duration::from_millis(2);
             loop {
                 if self.broker_shows(id, alterations).await? {
                     break;
@@ -333,7 +338,8 @@ impl QuotaAdmin {
                     lagging.push(id);
                     break;
                 }
-                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(std::time::Duration::from_millis(50));
             }
         }
         Ok(lagging)
@@ -354,16 +360,23 @@ impl QuotaAdmin {
         } else {
             None
         };
+        // Indexed by entity: a linear search per alteration made 1 000 entities ~1 M compares.
+        let index: Option<std::collections::HashMap<&Entity, &QuotaValues>> = everything
+            .as_ref()
+            .map(|all| all.iter().map(|eq| (&eq.entity, &eq.values)).collect());
         for a in alterations {
-            let found = match &everything {
-                Some(all) => all.iter().find(|eq| eq.entity == a.entity).cloned(),
-                None => self
-                    .describe_on(Target::Broker(broker), &Filter::exact_entity(&a.entity))
-                    .await?
-                    .into_iter()
-                    .find(|eq| eq.entity == a.entity),
+            let exact;
+            let values = match &index {
+                Some(index) => index.get(&a.entity).copied(),
+                None => {
+                    exact = self
+                        .describe_on(Target::Broker(broker), &Filter::exact_entity(&a.entity))
+                        .await?
+                        .into_iter()
+                        .find(|eq| eq.entity == a.entity);
+                    exact.as_ref().map(|eq| &eq.values)
+                }
             };
-            let values = found.as_ref().map(|eq| &eq.values);
             let ok = a.ops.iter().all(|op| match op {
                 Op::Set(k, v) => values.and_then(|vs| vs.get(k)) == Some(v),
                 Op::Remove(k) => values.is_none_or(|vs| !vs.contains_key(k)),

@@ -371,7 +371,7 @@ impl Producer {
             let Some(acc) = st.acc.as_mut() else {
                 return Err(ClientError::Closed("producer"));
             };
-            let new_batch = acc.append(tp.clone(), pending, Instant::now());
+            let new_batch = acc.append(&tp, pending, Instant::now);
             if new_batch && !keyed {
                 st.partitioner
                     .on_new_batch(&tp.topic, partition, partitions);

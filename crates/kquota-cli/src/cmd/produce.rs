@@ -328,7 +328,11 @@ impl ThrottleNotices {
     /// Looks at the metrics (at most every 200 ms) and tells about new throttles when a notice
     /// is due.
     pub fn check(&mut self, metrics: &ClientMetrics) {
-        let now = Instant::now();
+        self.check_at(metrics, Instant::now());
+    }
+
+    /// [`Self::check`] with the caller's clock reading (a produce loop reads it once a record).
+    pub fn check_at(&mut self, metrics: &ClientMetrics, now: Instant) {
         if now < self.next_check || now < self.next_notice {
             return;
         }
@@ -755,13 +759,15 @@ async fn produce_loop(
         }
         let value = payload(s.sent, args.message_size);
         let record = ProducerRecord::new(args.topic_name.clone(), value);
+        // One clock read per record for every deadline and check of this round.
+        let now = Instant::now();
         // `send` errors mean the record was not accepted; delivery errors come from its future.
         // As in the Java client, max.block.ms bounds the wait for metadata and buffer space.
-        let accepted =
-            match tokio::time::timeout(max_block + SEND_GRACE, producer.send(record)).await {
-                Ok(r) => r,
-                Err(_) => Err(not_accepted(&args.topic_name, max_block)),
-            };
+        let send_by = (now + max_block + SEND_GRACE).into();
+        let accepted = match tokio::time::timeout_at(send_by, producer.send(record)).await {
+            Ok(r) => r,
+            Err(_) => Err(not_accepted(&args.topic_name, max_block)),
+        };
         match accepted {
             Ok(f) if args.producer_type == ProducerType::Sync => {
                 s.sent += 1;
@@ -778,7 +784,7 @@ async fn produce_loop(
             }
             Ok(f) => {
                 s.sent += 1;
-                pending.push_back((Instant::now() + settle_within, f));
+                pending.push_back((now + settle_within, f));
             }
             Err(e) if fatal_on_send(&e) => {
                 // Not accepted, and neither would the next one be: stop here.
@@ -799,8 +805,7 @@ async fn produce_loop(
             }
             pending.pop_front();
         }
-        notices.check(&metrics);
-        let now = Instant::now();
+        notices.check_at(&metrics, now);
         if printer.progress && now >= next_progress {
             next_progress = now + Duration::from_millis(500);
             progress("produce", start.elapsed(), &s, &metrics.snapshot());
@@ -847,8 +852,23 @@ fn futures_poll(
     }
 }
 
+/// The value of record `i`: its index as 12 zero-padded digits, `-`, then `x` up to `size`
+/// (cut to `size` when shorter), so a read-back can tell records apart. Written digit by digit:
+/// `format!` per record was a visible part of a 100-byte produce run.
 fn payload(i: u64, size: usize) -> Vec<u8> {
-    let mut v = format!("{i:012}-").into_bytes();
+    let mut v = Vec::with_capacity(size.max(13));
+    let mut digits = [b'0'; 20];
+    let mut n = i;
+    let mut at = digits.len();
+    while n > 0 {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+    }
+    let written = &digits[at..];
+    v.resize(12usize.saturating_sub(written.len()), b'0');
+    v.extend_from_slice(written);
+    v.push(b'-');
     v.resize(size, b'x');
     v
 }
@@ -1099,6 +1119,14 @@ mod tests {
         assert_eq!(payload(7, 100).len(), 100);
         assert!(payload(7, 100).starts_with(b"000000000007-"));
         assert_eq!(payload(7, 5).len(), 5);
+        // Same bytes as the `format!` it replaced, including 0 and indexes wider than 12 digits.
+        for i in [0, 1, 9, 10, 999_999_999_999, 1_000_000_000_000, u64::MAX] {
+            for size in [0, 5, 13, 14, 100] {
+                let mut want = format!("{i:012}-").into_bytes();
+                want.resize(size, b'x');
+                assert_eq!(payload(i, size), want, "i={i} size={size}");
+            }
+        }
     }
 
     #[test]

@@ -2,20 +2,8 @@
 
 use std::time::Duration;
 
-/// Median of `v` (mean of the middle two for an even count); `None` when empty.
-pub fn median(v: &[f64]) -> Option<f64> {
-    if v.is_empty() {
-        return None;
-    }
-    let mut s = v.to_vec();
-    s.sort_by(|a, b| a.total_cmp(b));
-    let m = s.len() / 2;
-    Some(if s.len() % 2 == 1 {
-        s[m]
-    } else {
-        (s[m - 1] + s[m]) / 2.0
-    })
-}
+/// The median of both binaries (the rtt report, shared with kquota-bench-rtt, owns it).
+pub use crate::rtt_report::median;
 
 /// Smallest and largest value.
 pub fn range(v: &[f64]) -> Option<(f64, f64)> {
@@ -79,9 +67,6 @@ mod tests {
 
     #[test]
     fn median_odd_even_empty() {
-        assert_eq!(median(&[3.0, 1.0, 2.0]), Some(2.0));
-        assert_eq!(median(&[4.0, 1.0, 3.0, 2.0]), Some(2.5));
-        assert_eq!(median(&[]), None);
         assert_eq!(range(&[2.0, 5.0, 1.0]), Some((1.0, 5.0)));
     }
 

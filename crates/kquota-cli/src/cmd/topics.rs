@@ -140,6 +140,22 @@ fn specs(a: &CreateArgs) -> anyhow::Result<Vec<TopicSpec>> {
 }
 
 /// The exit class of a per-topic refusal: authorization 4, anything else 3.
+/// Ok when no topic failed; else one line for the first failure (with `hint.1` when its error
+/// code is `hint.0`), classified by [`failure`].
+fn outcome(
+    verb: &str,
+    total: usize,
+    failed: &[(&str, &BrokerError)],
+    hint: (i16, &str),
+) -> anyhow::Result<()> {
+    let Some((_, first)) = failed.first() else {
+        return Ok(());
+    };
+    let hint = if first.code == hint.0 { hint.1 } else { "" };
+    let errors: Vec<&BrokerError> = failed.iter().map(|(_, e)| *e).collect();
+    Err(failure(failure_line(verb, total, failed, hint), &errors))
+}
+
 fn failure(message: String, errors: &[&BrokerError]) -> anyhow::Error {
     if errors.iter().any(|e| e.is_authorization()) {
         exit::connection(message)
@@ -243,19 +259,15 @@ async fn create(a: CreateArgs, out: OutputFormat) -> anyhow::Result<()> {
             print!("{}", output::table(&["TOPIC", "RESULT"], &rows));
         }
     }
-    if failed.is_empty() {
-        return Ok(());
-    }
-    let hint = if failed[0].1.code == TOPIC_ALREADY_EXISTS {
-        " (add --if-not-exists to accept an existing topic)"
-    } else {
-        ""
-    };
-    let errors: Vec<&BrokerError> = failed.iter().map(|(_, e)| *e).collect();
-    Err(failure(
-        failure_line("create", results.len(), &failed, hint),
-        &errors,
-    ))
+    outcome(
+        "create",
+        results.len(),
+        &failed,
+        (
+            TOPIC_ALREADY_EXISTS,
+            " (add --if-not-exists to accept an existing topic)",
+        ),
+    )
 }
 
 async fn delete(a: DeleteArgs, out: OutputFormat) -> anyhow::Result<()> {
@@ -310,19 +322,15 @@ async fn delete(a: DeleteArgs, out: OutputFormat) -> anyhow::Result<()> {
             print!("{}", output::table(&["TOPIC", "RESULT"], &rows));
         }
     }
-    if failed.is_empty() {
-        return Ok(());
-    }
-    let hint = if failed[0].1.code == UNKNOWN_TOPIC_OR_PARTITION {
-        " (the topic does not exist; add --if-exists to accept that)"
-    } else {
-        ""
-    };
-    let errors: Vec<&BrokerError> = failed.iter().map(|(_, e)| *e).collect();
-    Err(failure(
-        failure_line("delete", results.len(), &failed, hint),
-        &errors,
-    ))
+    outcome(
+        "delete",
+        results.len(),
+        &failed,
+        (
+            UNKNOWN_TOPIC_OR_PARTITION,
+            " (the topic does not exist; add --if-exists to accept that)",
+        ),
+    )
 }
 
 async fn list(a: ListArgs, out: OutputFormat) -> anyhow::Result<()> {

@@ -192,6 +192,10 @@ impl Accumulator {
             }
         }
         let mut b = Batch::new(tp.clone(), now());
+        // Room for a batch of records like this one, so the vector does not grow (and get
+        // re-allocated) record by record; at most 1 024 slots up front.
+        b.records
+            .reserve((self.batch_size / rec.size.max(1)).clamp(1, 1024));
         b.bytes += rec.size;
         b.records.push(rec);
         q.push_back(b);

@@ -991,6 +991,64 @@ fn plan_apply_export_round_trip_and_prune() {
     assert!(entries(&describe_json(&[])).is_empty());
 }
 
+/// `quotas export -o json` writes the JSON quota file (as `--format json` does), to stdout or to
+/// `-f FILE` whatever its name; `-o table` and `-o json --format yaml` are usage errors.
+#[test]
+fn export_output_json_writes_the_json_quota_file() {
+    let _g = lock();
+    let b = bootstrap();
+    alter(
+        &["--client-id", "export-o-json"],
+        &["--set", "producer_byte_rate=4096"],
+    );
+    let by_format = ok(&["quotas", "export", "-b", &b, "--format", "json"]);
+    let doc: Value = serde_json::from_str(&by_format).expect("--format json is JSON");
+    assert!(
+        entries(&doc)
+            .iter()
+            .any(|e| e["entity"]["client-id"] == "export-o-json"
+                && e["values"]["producer_byte_rate"] == 4096.0),
+        "{by_format}"
+    );
+    assert_eq!(ok(&["quotas", "export", "-b", &b, "-o", "json"]), by_format);
+    assert_eq!(ok(&["quotas", "-o", "json", "export", "-b", &b]), by_format);
+    assert_eq!(
+        ok(&["quotas", "export", "-b", &b, "--output", "json", "--format", "json"]),
+        by_format
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("out.yaml");
+    assert_eq!(
+        ok(&[
+            "quotas",
+            "export",
+            "-b",
+            &b,
+            "-o",
+            "json",
+            "-f",
+            f.to_str().unwrap()
+        ]),
+        ""
+    );
+    assert_eq!(std::fs::read_to_string(&f).unwrap(), by_format);
+    // Without -o the default stays YAML.
+    assert!(ok(&["quotas", "export", "-b", &b]).starts_with("quotas:"));
+    let e = fails(&["quotas", "export", "-b", &b, "-o", "table"], 2);
+    assert!(e.contains("'--output table' is not a file format"), "{e}");
+    let e = fails(
+        &[
+            "quotas", "export", "-b", &b, "-o", "json", "--format", "yaml",
+        ],
+        2,
+    );
+    assert!(
+        e.contains("--output json conflicts with --format yaml"),
+        "{e}"
+    );
+    ok(&["quotas", "delete", "-b", &b, "--client-id", "export-o-json"]);
+}
+
 /// Every bad input from issue 5: non-zero exit, one-line error, nothing applied.
 #[test]
 fn bad_input_fails_cleanly() {

@@ -20,9 +20,10 @@ use crate::output::{self, entity_json, OutputFormat};
 /// `kquota quotas`.
 #[derive(Args, Debug)]
 pub struct QuotasArgs {
-    /// Output format.
-    #[arg(long, short = 'o', value_enum, default_value_t, global = true)]
-    pub output: OutputFormat,
+    /// Output format [default: table]. For `export`, `-o json` writes the quota file as JSON
+    /// (like `--format json`).
+    #[arg(long, short = 'o', value_enum, global = true)]
+    pub output: Option<OutputFormat>,
 
     #[command(subcommand)]
     pub command: QuotasCommand,
@@ -219,7 +220,7 @@ pub struct ExportArgs {
     /// Write to this file instead of stdout.
     #[arg(long, short = 'f', value_name = "FILE")]
     pub file: Option<PathBuf>,
-    /// File format (default: from the file name, else yaml).
+    /// File format (default: json with `-o json`, else from the file name, else yaml).
     #[arg(long, value_enum)]
     pub format: Option<FileFormatArg>,
     #[command(flatten)]
@@ -237,7 +238,7 @@ pub enum FileFormatArg {
 
 /// Runs `kquota quotas ...`.
 pub async fn run(args: QuotasArgs) -> anyhow::Result<()> {
-    let out = args.output;
+    let out = args.output.unwrap_or_default();
     match args.command {
         QuotasCommand::Describe(a) => describe(a, out).await,
         QuotasCommand::Alter(a) => alter(a, out).await,
@@ -245,7 +246,7 @@ pub async fn run(args: QuotasArgs) -> anyhow::Result<()> {
         QuotasCommand::Resolve(a) => resolve_cmd(a, out).await,
         QuotasCommand::Plan(a) => plan_cmd(a, out, false).await,
         QuotasCommand::Apply(a) => plan_cmd(a, out, true).await,
-        QuotasCommand::Export(a) => export(a).await,
+        QuotasCommand::Export(a) => export(a, args.output).await,
     }
 }
 
@@ -651,13 +652,36 @@ fn print_plan(plan: &Plan, out: OutputFormat) {
     }
 }
 
-async fn export(a: ExportArgs) -> anyhow::Result<()> {
-    let format = match (a.format, &a.file) {
+/// The file format of `export`: `--format`, else `-o json`, else from the file name, else YAML.
+/// `-o` never names a file (that is `-f`); `-o table` has no file format.
+fn export_format(a: &ExportArgs, output: Option<OutputFormat>) -> anyhow::Result<Format> {
+    let from_output = match output {
+        None => None,
+        Some(OutputFormat::Json) => Some(FileFormatArg::Json),
+        Some(OutputFormat::Table) => {
+            return Err(exit::usage(
+                "quotas export writes a quota file: '--output table' is not a file format; use --output json or --format yaml|json",
+            ))
+        }
+    };
+    let chosen = match (a.format, from_output) {
+        (Some(f), Some(o)) if f != o => {
+            return Err(exit::usage(
+                "quotas export: --output json conflicts with --format yaml; give one of them",
+            ))
+        }
+        (f, o) => f.or(o),
+    };
+    Ok(match (chosen, &a.file) {
         (Some(FileFormatArg::Json), _) => Format::Json,
         (Some(FileFormatArg::Yaml), _) => Format::Yaml,
         (None, Some(f)) => Format::from_path(&f.display().to_string()),
         (None, None) => Format::Yaml,
-    };
+    })
+}
+
+async fn export(a: ExportArgs, output: Option<OutputFormat>) -> anyhow::Result<()> {
+    let format = export_format(&a, output)?;
     let admin = connect(&a.connect).await?;
     let current = admin.describe(&Filter::all(), None).await?;
     let text = QuotaFile::from_state(&current).to_string(format);

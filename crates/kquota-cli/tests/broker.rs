@@ -991,6 +991,51 @@ fn plan_apply_export_round_trip_and_prune() {
     assert!(entries(&describe_json(&[])).is_empty());
 }
 
+/// The double 2^63, which the broker stores for `producer_byte_rate=9223372036854775808` set by
+/// kafka-configs (kquota refuses to set it): the native table prints it exactly, the compatible
+/// mode exactly as kafka-configs (`9.223372036854776E18`).
+#[test]
+fn whole_values_beyond_2_pow_53_print_exactly() {
+    let _g = lock();
+    let b = bootstrap();
+    let set = kafka_configs(&[
+        "--alter",
+        "--entity-type",
+        "clients",
+        "--entity-name",
+        "two-pow-63",
+        "--add-config",
+        "producer_byte_rate=9223372036854775808,request_percentage=1e20",
+    ]);
+    assert!(set.status.success(), "{}", stderr(&set));
+    let table = ok(&["quotas", "describe", "-b", &b, "--client-id", "two-pow-63"]);
+    assert!(
+        table.contains("producer_byte_rate  9223372036854775808\n"),
+        "{table}"
+    );
+    assert!(
+        table.contains("request_percentage  100000000000000000000\n"),
+        "{table}"
+    );
+    let describe = [
+        "--describe",
+        "--entity-type",
+        "clients",
+        "--entity-name",
+        "two-pow-63",
+    ];
+    let java = kafka_configs(&describe);
+    let mut args = vec!["configs", "--bootstrap-server", &b];
+    args.extend_from_slice(&describe);
+    let ours = ok(&args);
+    assert_eq!(ours, stdout(&java));
+    assert!(
+        ours.contains("producer_byte_rate=9.223372036854776E18"),
+        "{ours}"
+    );
+    ok(&["quotas", "delete", "-b", &b, "--client-id", "two-pow-63"]);
+}
+
 /// `quotas export -o json` writes the JSON quota file (as `--format json` does), to stdout or to
 /// `-f FILE` whatever its name; `-o table` and `-o json --format yaml` are usage errors.
 #[test]

@@ -991,6 +991,137 @@ fn plan_apply_export_round_trip_and_prune() {
     assert!(entries(&describe_json(&[])).is_empty());
 }
 
+/// Removing keys that are not set. Compatible mode: kafka-configs 4.1.1's text, in its key
+/// order, for an entity with other keys and for one with no quota at all (kafka-configs exits 1,
+/// its only failure status; kquota exits 2, validation, nothing changed). Native mode: `alter
+/// --remove` warns and succeeds; `delete` fails unless `--if-exists`, and changes nothing.
+#[test]
+fn removing_keys_that_are_not_set() {
+    let _g = lock();
+    let b = bootstrap();
+    alter(
+        &["--client-id", "unset-keys"],
+        &["--set", "consumer_byte_rate=2048"],
+    );
+    for (name, delete) in [
+        ("unset-keys", "request_percentage,producer_byte_rate"),
+        ("unset-keys", "producer_byte_rate,consumer_byte_rate"),
+        ("no-quota-at-all", "producer_byte_rate"),
+    ] {
+        let args = [
+            "--alter",
+            "--entity-type",
+            "clients",
+            "--entity-name",
+            name,
+            "--delete-config",
+            delete,
+        ];
+        let java = kafka_configs(&args);
+        assert_eq!(java.status.code(), Some(1), "{}", stderr(&java));
+        assert_eq!(stdout(&java), "");
+        let mut ours = vec!["configs", "--bootstrap-server", &b];
+        ours.extend_from_slice(&args);
+        let e = fails(&ours, 2);
+        assert_eq!(format!("{e}\n"), format!("error: {}", stderr(&java)));
+    }
+    assert_eq!(
+        entries(&describe_json(&["--client-id", "unset-keys"]))[0]["values"],
+        serde_json::json!({"consumer_byte_rate": 2048.0})
+    );
+
+    // alter --remove: a warning naming entity and key, exit 0, nothing else changes.
+    let o = kquota(&[
+        "quotas",
+        "alter",
+        "-b",
+        &b,
+        "--client-id",
+        "unset-keys",
+        "--remove",
+        "producer_byte_rate",
+        "--set",
+        "request_percentage=5",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        stderr(&o),
+        "warning: entity client-id='unset-keys' has no quota for producer_byte_rate; removing it changes nothing\n"
+    );
+    assert_eq!(
+        entries(&describe_json(&["--client-id", "unset-keys"]))[0]["values"],
+        serde_json::json!({"consumer_byte_rate": 2048.0, "request_percentage": 5.0})
+    );
+
+    // delete: an error, and the keys that are set stay set.
+    let del = |extra: &[&'static str]| -> Vec<String> {
+        let mut a: Vec<String> = ["quotas", "delete", "-b", &b, "--client-id"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        a.extend(extra.iter().map(|s| s.to_string()));
+        a
+    };
+    let args = del(&[
+        "unset-keys",
+        "--key",
+        "consumer_byte_rate",
+        "--key",
+        "producer_byte_rate",
+    ]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let e = fails(&args, 2);
+    assert_eq!(e, "error: entity client-id='unset-keys' has no quota for producer_byte_rate (it has consumer_byte_rate,request_percentage); nothing was changed; add --if-exists to accept that");
+    let args = del(&["no-quota-at-all", "--key", "producer_byte_rate"]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let e = fails(&args, 2);
+    assert!(
+        e.contains("has no quota for producer_byte_rate (it has no quota at all)"),
+        "{e}"
+    );
+    let args = del(&["no-quota-at-all"]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let e = fails(&args, 2);
+    assert!(
+        e.contains("client-id='no-quota-at-all' has no quotas to delete"),
+        "{e}"
+    );
+    assert_eq!(
+        entries(&describe_json(&["--client-id", "unset-keys"]))[0]["values"],
+        serde_json::json!({"consumer_byte_rate": 2048.0, "request_percentage": 5.0})
+    );
+
+    // --if-exists: a warning, the keys that are set are deleted.
+    let args = del(&[
+        "unset-keys",
+        "--key",
+        "consumer_byte_rate",
+        "--key",
+        "producer_byte_rate",
+        "--if-exists",
+    ]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let o = kquota(&args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        stderr(&o),
+        "warning: entity client-id='unset-keys' has no quota for producer_byte_rate; nothing to delete there\n"
+    );
+    assert_eq!(
+        entries(&describe_json(&["--client-id", "unset-keys"]))[0]["values"],
+        serde_json::json!({"request_percentage": 5.0})
+    );
+    let args = del(&["no-quota-at-all", "--if-exists"]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let o = kquota(&args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        stderr(&o),
+        "warning: entity client-id='no-quota-at-all' has no quotas to delete\n"
+    );
+    ok(&["quotas", "delete", "-b", &b, "--client-id", "unset-keys"]);
+}
+
 /// The double 2^63, which the broker stores for `producer_byte_rate=9223372036854775808` set by
 /// kafka-configs (kquota refuses to set it): the native table prints it exactly, the compatible
 /// mode exactly as kafka-configs (`9.223372036854776E18`).

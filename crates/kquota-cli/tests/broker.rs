@@ -582,6 +582,51 @@ fn describe_output_and_scram_lines_identical_to_kafka_configs() {
     );
     assert!(!all_pairs.contains("SCRAM"), "{all_pairs}");
 
+    // --output json carries the SCRAM lines' data for the same describes, and only for them.
+    let json_describe = |form: &[&str]| -> Value {
+        let mut args = vec!["configs", "--bootstrap-server", &b, "--describe"];
+        args.extend_from_slice(form);
+        args.extend_from_slice(&["--output", "json"]);
+        serde_json::from_str(&ok(&args)).expect("configs --output json")
+    };
+    let one = json_describe(&["--entity-type", "users", "--entity-name", "xorder-u2"]);
+    assert_eq!(
+        one["scram_credentials"],
+        serde_json::json!([{"user": "xorder-u2", "credentials": [
+            {"mechanism": "SCRAM-SHA-256", "iterations": 4096},
+            {"mechanism": "SCRAM-SHA-512", "iterations": 5000}], "error": null, "message": null}]),
+        "{one}"
+    );
+    assert_eq!(entries(&one).len(), 1, "{one}");
+    let only = json_describe(&["--user", "xorder-scram-only"]);
+    assert_eq!(entries(&only).len(), 0, "{only}");
+    assert_eq!(
+        only["scram_credentials"][0]["credentials"],
+        serde_json::json!([{"mechanism": "SCRAM-SHA-256", "iterations": 4096}]),
+        "{only}"
+    );
+    let none = json_describe(&["--entity-type", "users", "--entity-name", "xorder-u3"]);
+    assert_eq!(none["scram_credentials"], serde_json::json!([]), "{none}");
+    let all = json_describe(&["--entity-type", "users"]);
+    let users: Vec<&str> = all["scram_credentials"]
+        .as_array()
+        .expect("scram_credentials")
+        .iter()
+        .filter_map(|u| u["user"].as_str())
+        .collect();
+    assert!(
+        users.contains(&"xorder-u2") && users.contains(&"xorder-scram-only"),
+        "{all}"
+    );
+    for form in [
+        &["--entity-type", "clients"][..],
+        &["--entity-type", "users", "--entity-type", "clients"],
+        &["--user-defaults"],
+    ] {
+        let v = json_describe(form);
+        assert!(v.get("scram_credentials").is_none(), "{form:?}: {v}");
+    }
+
     for (user, mech) in [
         ("xorder-u2", "SCRAM-SHA-256"),
         ("xorder-u2", "SCRAM-SHA-512"),

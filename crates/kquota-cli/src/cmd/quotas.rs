@@ -771,10 +771,15 @@ pub async fn run_configs(inv: Invocation) -> anyhow::Result<()> {
             scram_users,
         } => {
             match inv.output {
-                OutputFormat::Json => println!(
-                    "{}",
-                    output::quotas_json(&admin.describe(&filter, None).await?)
-                ),
+                OutputFormat::Json => {
+                    let mut doc = output::quotas_json(&admin.describe(&filter, None).await?);
+                    // The SCRAM lines of the text, for the same describes.
+                    if let Some(users) = scram_users {
+                        let described = admin.describe_user_scram_credentials(&users).await?;
+                        doc["scram_credentials"] = output::scram_credentials_json(&described);
+                    }
+                    println!("{doc}");
+                }
                 OutputFormat::Table => {
                     // Quota lines first, then (a second request) the SCRAM lines, as Java does.
                     for line in output::kafka_configs_lines(&admin.describe_wire(&filter).await?) {

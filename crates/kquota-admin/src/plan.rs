@@ -453,10 +453,21 @@ impl fmt::Display for Plan {
     }
 }
 
-/// Formats a quota value: whole numbers without a fraction.
+/// Formats a quota value for people: a whole number as its exact decimal value, without a
+/// fraction (the double 2^63, which the broker stores for `9223372036854775808`, is
+/// `9223372036854775808`, not the shortest round-trip `9223372036854776000`); other values as
+/// their shortest round-trip decimal (`12.5`).
+///
+/// ```
+/// use kquota_admin::fmt_num;
+/// assert_eq!(fmt_num(1024.0), "1024");
+/// assert_eq!(fmt_num(9.223372036854776e18), "9223372036854775808");
+/// assert_eq!(fmt_num(12.5), "12.5");
+/// ```
 pub fn fmt_num(v: f64) -> String {
-    if v.fract() == 0.0 && v.abs() < 1e15 {
-        format!("{}", v as i64)
+    if v.is_finite() && v.fract() == 0.0 {
+        // Fixed precision prints the exact decimal value of the double.
+        format!("{v:.0}")
     } else {
         format!("{v}")
     }
@@ -522,6 +533,26 @@ pub fn diff(current: &[EntityQuotas], desired: &[EntityQuotas], prune: bool) -> 
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn fmt_num_prints_whole_doubles_exactly() {
+        use super::fmt_num;
+        for (v, s) in [
+            (1.0, "1"),
+            (1024.0, "1024"),
+            (1e15, "1000000000000000"),
+            (9.223372036854776e18, "9223372036854775808"),
+            (1.2345678901234568e17, "123456789012345680"),
+            (1e20, "100000000000000000000"),
+            (2f64.powi(127), "170141183460469231731687303715884105728"),
+            (2f64.powi(130), "1361129467683753853853498429727072845824"),
+            (-3.0, "-3"),
+            (12.5, "12.5"),
+            (0.001, "0.001"),
+        ] {
+            assert_eq!(fmt_num(v), s, "{v:e}");
+        }
+    }
+
     use super::*;
 
     const SAMPLE: &str = r#"quotas:

@@ -118,3 +118,136 @@ pub fn code_for(err: &anyhow::Error) -> u8 {
 pub fn one_line(err: &anyhow::Error) -> String {
     format!("{err:#}").replace(['\n', '\r'], " ")
 }
+
+/// A clap parse error as one line for stderr, without the `error: ` prefix:
+/// `kquota quotas delete: unexpected argument 'foo' found; see 'kquota quotas delete --help'`.
+///
+/// clap prints a block (message, indented details, tips, a usage line, a help hint); this keeps
+/// the message with its details (`[possible values: ...]`, the missing arguments), turns
+/// "a similar ... exists: 'x'" tips into `(did you mean 'x'?)`, names the command the arguments
+/// were for (from `argv` and `cli`, the parser that failed) and ends with its `--help` hint.
+/// A missing subcommand (where clap prints the whole help) lists the subcommands instead.
+pub fn clap_error_line(
+    err: &clap::Error,
+    cli: &clap::Command,
+    argv: &[std::ffi::OsString],
+) -> String {
+    let mut path = vec![cli.get_name().to_string()];
+    let mut cmd = cli;
+    for token in argv.iter().skip(1) {
+        let token = token.to_string_lossy();
+        if token == "--" {
+            break;
+        }
+        if token.starts_with('-') || !cmd.has_subcommands() {
+            continue;
+        }
+        if let Some(sub) = cmd.find_subcommand(token.as_ref()) {
+            path.push(sub.get_name().to_string());
+            cmd = sub;
+        }
+    }
+    let path = path.join(" ");
+    let hint = format!("see '{path} --help'");
+    if err.kind() == clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+        let names: Vec<&str> = cmd
+            .get_subcommands()
+            .map(|s| s.get_name())
+            .filter(|n| *n != "help")
+            .collect();
+        return format!(
+            "{path}: a command is required, one of: {}; {hint}",
+            names.join(", ")
+        );
+    }
+    let text = err.render().to_string();
+    let mut message = String::new();
+    let mut tips = Vec::new();
+    for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        if let Some(m) = line.strip_prefix("error: ") {
+            message.push_str(m);
+        } else if let Some(tip) = line.strip_prefix("tip: ") {
+            tips.push(
+                match tip
+                    .split_once(" exists: ")
+                    .or_else(|| tip.split_once(" exist: "))
+                {
+                    Some((_, names)) => format!("did you mean {names}?"),
+                    None => tip.to_string(),
+                },
+            );
+        } else if line.starts_with("Usage: ") || line.starts_with("For more information") {
+            // Replaced by the command name and the help hint.
+        } else {
+            // Details on their own lines: the missing arguments, `[possible values: ...]`.
+            message.push(' ');
+            message.push_str(line);
+        }
+    }
+    let tips: String = tips.iter().map(|t| format!(" ({t})")).collect();
+    format!("{path}: {message}{tips}; {hint}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::clap_error_line;
+    use clap::{Arg, ArgAction, Command};
+
+    fn cli() -> Command {
+        Command::new("tool")
+            .subcommand_required(true)
+            .arg_required_else_help(true)
+            .subcommand(
+                Command::new("describe")
+                    .arg(Arg::new("user").long("user"))
+                    .arg(Arg::new("ip").long("ip").conflicts_with("user"))
+                    .arg(
+                        Arg::new("kind")
+                            .long("kind")
+                            .value_parser(["user", "ip"])
+                            .action(ArgAction::Set),
+                    ),
+            )
+            .subcommand(Command::new("alter"))
+    }
+
+    fn line(args: &[&str]) -> String {
+        let argv: Vec<std::ffi::OsString> = args.iter().map(Into::into).collect();
+        let err = cli().try_get_matches_from(&argv).unwrap_err();
+        clap_error_line(&err, &cli(), &argv)
+    }
+
+    #[test]
+    fn clap_errors_become_one_line_naming_the_command() {
+        assert_eq!(
+            line(&["tool", "describe", "extra"]),
+            "tool describe: unexpected argument 'extra' found; see 'tool describe --help'"
+        );
+        assert_eq!(
+            line(&["tool", "describe", "--usr", "u"]),
+            "tool describe: unexpected argument '--usr' found (did you mean '--user'?); see 'tool describe --help'"
+        );
+        assert_eq!(
+            line(&["tool", "describ"]),
+            "tool: unrecognized subcommand 'describ' (did you mean 'describe'?); see 'tool --help'"
+        );
+        assert_eq!(
+            line(&["tool", "describe", "--kind", "usr"]),
+            "tool describe: invalid value 'usr' for '--kind <kind>' [possible values: user, ip] (did you mean 'user'?); see 'tool describe --help'"
+        );
+        assert_eq!(
+            line(&["tool", "describe", "--user", "u", "--ip", "i"]),
+            "tool describe: the argument '--user <user>' cannot be used with '--ip <ip>'; see 'tool describe --help'"
+        );
+        assert_eq!(
+            line(&["tool"]),
+            "tool: a command is required, one of: describe, alter; see 'tool --help'"
+        );
+        for l in [
+            line(&["tool", "alter", "x"]),
+            line(&["tool", "describe", "--user"]),
+        ] {
+            assert!(!l.contains('\n'), "{l}");
+        }
+    }
+}

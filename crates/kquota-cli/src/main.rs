@@ -134,16 +134,21 @@ fn main() -> ExitCode {
             argv.insert(1, "configs".into());
         }
     }
-    let cli = match Cli::try_parse_from(argv) {
+    let cli = match Cli::try_parse_from(&argv) {
         Ok(c) => c,
-        Err(e) => {
-            let code = if e.use_stderr() {
-                exit::USAGE
-            } else {
-                exit::OK
-            };
+        // --help, --version: clap's own text on stdout.
+        Err(e) if !e.use_stderr() => {
             let _ = e.print();
-            return ExitCode::from(code);
+            return ExitCode::from(exit::OK);
+        }
+        // Usage errors: one line, like every other error.
+        Err(e) => {
+            use clap::CommandFactory;
+            eprintln!(
+                "error: {}",
+                exit::clap_error_line(&e, &Cli::command(), &argv)
+            );
+            return ExitCode::from(exit::USAGE);
         }
     };
     init_logging(cli.verbose);

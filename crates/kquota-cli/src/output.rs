@@ -167,6 +167,40 @@ pub fn kafka_configs_scram_lines(users: &[UserScramCredentials]) -> Vec<String> 
         .collect()
 }
 
+/// JSON of the SCRAM credential lines ([`kafka_configs_scram_lines`]) for `kquota configs
+/// --describe --output json`: the same users in the same order, each once,
+/// `{"user":"alice","credentials":[{"mechanism":"SCRAM-SHA-256","iterations":4096}],"error":null,"message":null}`;
+/// users without credentials are left out, as in the text; any other per-user error has
+/// `credentials` null and the Kafka error name and the broker's message.
+pub fn scram_credentials_json(users: &[UserScramCredentials]) -> Value {
+    let mut seen = std::collections::BTreeSet::new();
+    let list: Vec<Value> = users
+        .iter()
+        .filter(
+            |u| !matches!(&u.result, Err(e) if e.code == kquota_admin::scram::RESOURCE_NOT_FOUND),
+        )
+        .filter(|u| seen.insert(u.user.as_str()))
+        .map(|u| match &u.result {
+            Ok(creds) => json!({
+                "user": u.user,
+                "credentials": creds
+                    .iter()
+                    .map(|c| json!({"mechanism": c.mechanism.name(), "iterations": c.iterations}))
+                    .collect::<Vec<_>>(),
+                "error": null,
+                "message": null,
+            }),
+            Err(e) => json!({
+                "user": u.user,
+                "credentials": null,
+                "error": e.code_name,
+                "message": e.message,
+            }),
+        })
+        .collect();
+    Value::Array(list)
+}
+
 /// JSON for an entity: `{"user": "name" | null, "client-id": ..., "ip": ...}` (absent types omitted).
 pub fn entity_json(e: &Entity) -> Value {
     let mut m = Map::new();
@@ -327,8 +361,16 @@ mod tests {
             result: Err(BrokerError::from_code(91, Some("no such user"))),
         };
         assert_eq!(
-            kafka_configs_scram_lines(&[missing, creds("u")]),
+            kafka_configs_scram_lines(&[missing.clone(), creds("u")]),
             vec!["SCRAM credential configs for user-principal 'u' are SCRAM-SHA-256=iterations=4096, SCRAM-SHA-512=iterations=8192"]
+        );
+        let refused = UserScramCredentials {
+            user: "v".into(),
+            result: Err(BrokerError::from_code(29, Some("denied"))),
+        };
+        assert_eq!(
+            scram_credentials_json(&[missing, creds("u"), refused, creds("u")]).to_string(),
+            r#"[{"credentials":[{"iterations":4096,"mechanism":"SCRAM-SHA-256"},{"iterations":8192,"mechanism":"SCRAM-SHA-512"}],"error":null,"message":null,"user":"u"},{"credentials":null,"error":"TOPIC_AUTHORIZATION_FAILED","message":"denied","user":"v"}]"#
         );
     }
 

@@ -1617,3 +1617,97 @@ fn throttles_are_told_and_expired_records_are_one_line_per_batch() {
     assert_eq!(code, 0, "{out}{err}");
     delete_topic(k, &topic);
 }
+
+/// Records the broker refuses one by one (InvalidRecord, error 87: records without a key on a
+/// compacted topic) are one text line per failed batch with its record count, however the
+/// partitions' batches interleave; with `--json` every record has its own error line; either
+/// way acknowledged + failed = sent.
+#[test]
+fn records_refused_by_the_broker_are_one_line_per_batch() {
+    let k = shared();
+    let home = tempfile::tempdir().unwrap();
+    let b = k.bootstrap(Listener::Plaintext);
+    let topic = format!("apps-compacted-{}", std::process::id());
+    let (code, out, err) = run(kquota(home.path())
+        .args(["topics", "create", &topic, "-b", &b, "--partitions", "3"])
+        .args(["--config", "cleanup.policy=compact"]));
+    assert_eq!(code, 0, "{out}{err}");
+    let produce = |json: bool| {
+        let mut c = kquota(home.path());
+        c.args(["produce", "-b", &b, "--topic-name", &topic])
+            .args(["--producer-type", "async", "--num-messages", "300"])
+            .args(["--linger-ms", "5"]);
+        if json {
+            c.arg("--json");
+        }
+        run(&mut c)
+    };
+    let (code, out, err) = produce(false);
+    assert_eq!(code, 3, "{out}{err}");
+    let counts = out
+        .lines()
+        .find_map(|l| l.strip_prefix("produce: "))
+        .unwrap_or_else(|| panic!("no summary: {out}"));
+    let numbers: Vec<u64> = counts
+        .split(|c: char| !c.is_ascii_digit())
+        .filter_map(|n| n.parse().ok())
+        .collect();
+    assert_eq!(&numbers[..3], &[300, 0, 300], "{out}");
+    let last = "error: 300 of 300 record(s) were not delivered (see the errors above)";
+    let mut in_lines = 0;
+    let mut lines = Vec::new();
+    for l in err.lines().filter(|l| *l != last) {
+        let (n, rest) = match l
+            .strip_prefix("error: ")
+            .and_then(|l| l.split_once(" record(s) not delivered: "))
+        {
+            Some((n, rest)) => (n.parse::<u64>().unwrap(), rest),
+            None => (
+                1,
+                l.strip_prefix("error: ").unwrap_or_else(|| panic!("{l}")),
+            ),
+        };
+        assert!(
+            rest.starts_with(&format!("produce to {topic}-"))
+                && rest.contains(": broker error 87 (InvalidRecord): ")
+                && rest.contains("Compacted topic cannot accept message without key"),
+            "{l}"
+        );
+        in_lines += n;
+        lines.push(l);
+    }
+    assert_eq!(
+        in_lines, 300,
+        "each refused record in exactly one line: {err}"
+    );
+    assert!(
+        lines.len() < 20,
+        "one line per batch, not per record: {err}"
+    );
+    assert!(err.ends_with(&format!("{last}\n")), "{err}");
+
+    let (code, out, err) = produce(true);
+    assert_eq!(code, 3, "{out}{err}");
+    let s = summary(&out);
+    assert_eq!(
+        (
+            s["records"].as_u64(),
+            s["acked"].as_u64(),
+            s["failed"].as_u64()
+        ),
+        (Some(300), Some(0), Some(300)),
+        "{s}"
+    );
+    let errors = json_lines(&out)
+        .into_iter()
+        .filter(|v| v["type"] == "error")
+        .inspect(|v| {
+            assert!(
+                v["error"].as_str().unwrap().contains("(InvalidRecord)"),
+                "{v}"
+            )
+        })
+        .count();
+    assert_eq!(errors, 300, "{out}");
+    delete_topic(k, &topic);
+}

@@ -582,6 +582,51 @@ fn describe_output_and_scram_lines_identical_to_kafka_configs() {
     );
     assert!(!all_pairs.contains("SCRAM"), "{all_pairs}");
 
+    // --output json carries the SCRAM lines' data for the same describes, and only for them.
+    let json_describe = |form: &[&str]| -> Value {
+        let mut args = vec!["configs", "--bootstrap-server", &b, "--describe"];
+        args.extend_from_slice(form);
+        args.extend_from_slice(&["--output", "json"]);
+        serde_json::from_str(&ok(&args)).expect("configs --output json")
+    };
+    let one = json_describe(&["--entity-type", "users", "--entity-name", "xorder-u2"]);
+    assert_eq!(
+        one["scram_credentials"],
+        serde_json::json!([{"user": "xorder-u2", "credentials": [
+            {"mechanism": "SCRAM-SHA-256", "iterations": 4096},
+            {"mechanism": "SCRAM-SHA-512", "iterations": 5000}], "error": null, "message": null}]),
+        "{one}"
+    );
+    assert_eq!(entries(&one).len(), 1, "{one}");
+    let only = json_describe(&["--user", "xorder-scram-only"]);
+    assert_eq!(entries(&only).len(), 0, "{only}");
+    assert_eq!(
+        only["scram_credentials"][0]["credentials"],
+        serde_json::json!([{"mechanism": "SCRAM-SHA-256", "iterations": 4096}]),
+        "{only}"
+    );
+    let none = json_describe(&["--entity-type", "users", "--entity-name", "xorder-u3"]);
+    assert_eq!(none["scram_credentials"], serde_json::json!([]), "{none}");
+    let all = json_describe(&["--entity-type", "users"]);
+    let users: Vec<&str> = all["scram_credentials"]
+        .as_array()
+        .expect("scram_credentials")
+        .iter()
+        .filter_map(|u| u["user"].as_str())
+        .collect();
+    assert!(
+        users.contains(&"xorder-u2") && users.contains(&"xorder-scram-only"),
+        "{all}"
+    );
+    for form in [
+        &["--entity-type", "clients"][..],
+        &["--entity-type", "users", "--entity-type", "clients"],
+        &["--user-defaults"],
+    ] {
+        let v = json_describe(form);
+        assert!(v.get("scram_credentials").is_none(), "{form:?}: {v}");
+    }
+
     for (user, mech) in [
         ("xorder-u2", "SCRAM-SHA-256"),
         ("xorder-u2", "SCRAM-SHA-512"),
@@ -989,6 +1034,240 @@ fn plan_apply_export_round_trip_and_prune() {
         "--prune",
     ]);
     assert!(entries(&describe_json(&[])).is_empty());
+}
+
+/// Removing keys that are not set. Compatible mode: kafka-configs 4.1.1's text, in its key
+/// order, for an entity with other keys and for one with no quota at all (kafka-configs exits 1,
+/// its only failure status; kquota exits 2, validation, nothing changed). Native mode: `alter
+/// --remove` warns and succeeds; `delete` fails unless `--if-exists`, and changes nothing.
+#[test]
+fn removing_keys_that_are_not_set() {
+    let _g = lock();
+    let b = bootstrap();
+    alter(
+        &["--client-id", "unset-keys"],
+        &["--set", "consumer_byte_rate=2048"],
+    );
+    for (name, delete) in [
+        ("unset-keys", "request_percentage,producer_byte_rate"),
+        ("unset-keys", "producer_byte_rate,consumer_byte_rate"),
+        ("no-quota-at-all", "producer_byte_rate"),
+    ] {
+        let args = [
+            "--alter",
+            "--entity-type",
+            "clients",
+            "--entity-name",
+            name,
+            "--delete-config",
+            delete,
+        ];
+        let java = kafka_configs(&args);
+        assert_eq!(java.status.code(), Some(1), "{}", stderr(&java));
+        assert_eq!(stdout(&java), "");
+        let mut ours = vec!["configs", "--bootstrap-server", &b];
+        ours.extend_from_slice(&args);
+        let e = fails(&ours, 2);
+        assert_eq!(format!("{e}\n"), format!("error: {}", stderr(&java)));
+    }
+    assert_eq!(
+        entries(&describe_json(&["--client-id", "unset-keys"]))[0]["values"],
+        serde_json::json!({"consumer_byte_rate": 2048.0})
+    );
+
+    // alter --remove: a warning naming entity and key, exit 0, nothing else changes.
+    let o = kquota(&[
+        "quotas",
+        "alter",
+        "-b",
+        &b,
+        "--client-id",
+        "unset-keys",
+        "--remove",
+        "producer_byte_rate",
+        "--set",
+        "request_percentage=5",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        stderr(&o),
+        "warning: entity client-id='unset-keys' has no quota for producer_byte_rate; removing it changes nothing\n"
+    );
+    assert_eq!(
+        entries(&describe_json(&["--client-id", "unset-keys"]))[0]["values"],
+        serde_json::json!({"consumer_byte_rate": 2048.0, "request_percentage": 5.0})
+    );
+
+    // delete: an error, and the keys that are set stay set.
+    let del = |extra: &[&'static str]| -> Vec<String> {
+        let mut a: Vec<String> = ["quotas", "delete", "-b", &b, "--client-id"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        a.extend(extra.iter().map(|s| s.to_string()));
+        a
+    };
+    let args = del(&[
+        "unset-keys",
+        "--key",
+        "consumer_byte_rate",
+        "--key",
+        "producer_byte_rate",
+    ]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let e = fails(&args, 2);
+    assert_eq!(e, "error: entity client-id='unset-keys' has no quota for producer_byte_rate (it has consumer_byte_rate,request_percentage); nothing was changed; add --if-exists to accept that");
+    let args = del(&["no-quota-at-all", "--key", "producer_byte_rate"]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let e = fails(&args, 2);
+    assert!(
+        e.contains("has no quota for producer_byte_rate (it has no quota at all)"),
+        "{e}"
+    );
+    let args = del(&["no-quota-at-all"]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let e = fails(&args, 2);
+    assert!(
+        e.contains("client-id='no-quota-at-all' has no quotas to delete"),
+        "{e}"
+    );
+    assert_eq!(
+        entries(&describe_json(&["--client-id", "unset-keys"]))[0]["values"],
+        serde_json::json!({"consumer_byte_rate": 2048.0, "request_percentage": 5.0})
+    );
+
+    // --if-exists: a warning, the keys that are set are deleted.
+    let args = del(&[
+        "unset-keys",
+        "--key",
+        "consumer_byte_rate",
+        "--key",
+        "producer_byte_rate",
+        "--if-exists",
+    ]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let o = kquota(&args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        stderr(&o),
+        "warning: entity client-id='unset-keys' has no quota for producer_byte_rate; nothing to delete there\n"
+    );
+    assert_eq!(
+        entries(&describe_json(&["--client-id", "unset-keys"]))[0]["values"],
+        serde_json::json!({"request_percentage": 5.0})
+    );
+    let args = del(&["no-quota-at-all", "--if-exists"]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let o = kquota(&args);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        stderr(&o),
+        "warning: entity client-id='no-quota-at-all' has no quotas to delete\n"
+    );
+    ok(&["quotas", "delete", "-b", &b, "--client-id", "unset-keys"]);
+}
+
+/// The double 2^63, which the broker stores for `producer_byte_rate=9223372036854775808` set by
+/// kafka-configs (kquota refuses to set it): the native table prints it exactly, the compatible
+/// mode exactly as kafka-configs (`9.223372036854776E18`).
+#[test]
+fn whole_values_beyond_2_pow_53_print_exactly() {
+    let _g = lock();
+    let b = bootstrap();
+    let set = kafka_configs(&[
+        "--alter",
+        "--entity-type",
+        "clients",
+        "--entity-name",
+        "two-pow-63",
+        "--add-config",
+        "producer_byte_rate=9223372036854775808,request_percentage=1e20",
+    ]);
+    assert!(set.status.success(), "{}", stderr(&set));
+    let table = ok(&["quotas", "describe", "-b", &b, "--client-id", "two-pow-63"]);
+    assert!(
+        table.contains("producer_byte_rate  9223372036854775808\n"),
+        "{table}"
+    );
+    assert!(
+        table.contains("request_percentage  100000000000000000000\n"),
+        "{table}"
+    );
+    let describe = [
+        "--describe",
+        "--entity-type",
+        "clients",
+        "--entity-name",
+        "two-pow-63",
+    ];
+    let java = kafka_configs(&describe);
+    let mut args = vec!["configs", "--bootstrap-server", &b];
+    args.extend_from_slice(&describe);
+    let ours = ok(&args);
+    assert_eq!(ours, stdout(&java));
+    assert!(
+        ours.contains("producer_byte_rate=9.223372036854776E18"),
+        "{ours}"
+    );
+    ok(&["quotas", "delete", "-b", &b, "--client-id", "two-pow-63"]);
+}
+
+/// `quotas export -o json` writes the JSON quota file (as `--format json` does), to stdout or to
+/// `-f FILE` whatever its name; `-o table` and `-o json --format yaml` are usage errors.
+#[test]
+fn export_output_json_writes_the_json_quota_file() {
+    let _g = lock();
+    let b = bootstrap();
+    alter(
+        &["--client-id", "export-o-json"],
+        &["--set", "producer_byte_rate=4096"],
+    );
+    let by_format = ok(&["quotas", "export", "-b", &b, "--format", "json"]);
+    let doc: Value = serde_json::from_str(&by_format).expect("--format json is JSON");
+    assert!(
+        entries(&doc)
+            .iter()
+            .any(|e| e["entity"]["client-id"] == "export-o-json"
+                && e["values"]["producer_byte_rate"] == 4096.0),
+        "{by_format}"
+    );
+    assert_eq!(ok(&["quotas", "export", "-b", &b, "-o", "json"]), by_format);
+    assert_eq!(ok(&["quotas", "-o", "json", "export", "-b", &b]), by_format);
+    assert_eq!(
+        ok(&["quotas", "export", "-b", &b, "--output", "json", "--format", "json"]),
+        by_format
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("out.yaml");
+    assert_eq!(
+        ok(&[
+            "quotas",
+            "export",
+            "-b",
+            &b,
+            "-o",
+            "json",
+            "-f",
+            f.to_str().unwrap()
+        ]),
+        ""
+    );
+    assert_eq!(std::fs::read_to_string(&f).unwrap(), by_format);
+    // Without -o the default stays YAML.
+    assert!(ok(&["quotas", "export", "-b", &b]).starts_with("quotas:"));
+    let e = fails(&["quotas", "export", "-b", &b, "-o", "table"], 2);
+    assert!(e.contains("'--output table' is not a file format"), "{e}");
+    let e = fails(
+        &[
+            "quotas", "export", "-b", &b, "-o", "json", "--format", "yaml",
+        ],
+        2,
+    );
+    assert!(
+        e.contains("--output json conflicts with --format yaml"),
+        "{e}"
+    );
+    ok(&["quotas", "delete", "-b", &b, "--client-id", "export-o-json"]);
 }
 
 /// Every bad input from issue 5: non-zero exit, one-line error, nothing applied.

@@ -90,8 +90,10 @@ impl Batch {
         }
     }
 
-    /// Reports `err` for every record.
+    /// Reports `err` for every record (a broker error with the batch size, see
+    /// [`ClientError::batch_records`]).
     pub fn fail(self, err: &ClientError) {
+        let err = &err.clone().for_batch(self.records.len());
         for mut r in self.records {
             if let Some(done) = r.done.take() {
                 let _ = done.send(Err(err.clone()));
@@ -383,6 +385,27 @@ mod tests {
             acc.next_deadline(Duration::from_secs(120)),
             Some(t0 + Duration::from_millis(50))
         );
+    }
+
+    #[tokio::test]
+    async fn a_failed_batch_gives_every_record_the_error_with_the_batch_size() {
+        let t0 = Instant::now();
+        let mut acc = Accumulator::new(16384, Duration::ZERO);
+        let tp = TopicPartition::new("T", 0);
+        let mut rxs = Vec::new();
+        for _ in 0..3 {
+            let (r, rx) = rec(10);
+            acc.append(tp.clone(), r, t0);
+            rxs.push(rx);
+        }
+        let err = ClientError::broker("produce to T-0 on broker 1", 87, None);
+        assert_eq!(err.batch_records(), None);
+        acc.take_front(&tp).unwrap().fail(&err);
+        for rx in rxs {
+            let e = rx.await.unwrap().unwrap_err();
+            assert_eq!(e.batch_records(), Some(3));
+            assert_eq!(e.to_string(), err.to_string());
+        }
     }
 
     #[tokio::test]

@@ -71,6 +71,9 @@ pub enum ClientError {
         name: String,
         /// Broker-supplied message.
         message: Option<String>,
+        /// For a produce error that failed a whole batch: how many records the batch had (each
+        /// of them gets this error). Not part of the message.
+        records: Option<usize>,
     },
     /// A connection-layer failure (unreachable broker, authentication, framing, timeout).
     #[error("{context}: {source}")]
@@ -133,7 +136,26 @@ impl ClientError {
             code,
             name,
             message,
+            records: None,
         }
+    }
+
+    /// How many records share this error because it failed their whole produce batch: an
+    /// expired batch's count, a broker error's batch size. `None` for other errors.
+    pub fn batch_records(&self) -> Option<usize> {
+        match self {
+            ClientError::Expired { count, .. } => Some(*count),
+            ClientError::Broker { records, .. } => *records,
+            _ => None,
+        }
+    }
+
+    /// This error as it fails a batch of `n` records (see [`ClientError::batch_records`]).
+    pub fn for_batch(mut self, n: usize) -> Self {
+        if let ClientError::Broker { records, .. } = &mut self {
+            *records = Some(n);
+        }
+        self
     }
 
     /// The error for a topic that Metadata gave no partitions for: the broker's topic-level

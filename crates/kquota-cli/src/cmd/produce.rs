@@ -407,18 +407,19 @@ impl ThrottleNotices {
 }
 
 /// Prints per-record failures: every one as a JSON line with `--json`; in text at most 20
-/// lines, a repeat of the line before not printed again (a failed batch fails each of its
-/// records with the same error), and an expired batch once for all its records, as the Java
-/// client logs it ("Expiring N record(s) for T-P: ..."), however the partitions' records
-/// interleave.
+/// lines, one per failed batch however the partitions' records interleave: an expired batch as
+/// the Java client logs it ("Expiring N record(s) for T-P: ..."), a batch the broker refused
+/// (e.g. InvalidRecord) as "N record(s) not delivered: produce to T-P on broker B: ...", and a
+/// repeat of the line before for a one-record batch (sync mode) or a single record not printed
+/// again.
 struct Reporter {
     printer: Printer,
     printed: u64,
     last: Option<String>,
-    /// Expired batches already printed: their line and how many of their records are still to
-    /// come. A partition's batches expire in order and each of its records gets its batch's
+    /// Failed batches already printed: their error and how many of their records are still to
+    /// come. A partition's batches fail in order and each of its records gets its batch's
     /// error, so the count tells where one batch ends and an identical-looking next one starts.
-    expiring: HashMap<String, usize>,
+    batches: HashMap<String, usize>,
 }
 
 impl Reporter {
@@ -427,39 +428,57 @@ impl Reporter {
             printer,
             printed: 0,
             last: None,
-            expiring: HashMap::new(),
+            batches: HashMap::new(),
         }
     }
 
     fn report(&mut self, e: &ClientError) {
-        let msg = e.to_string();
         if self.printer.json {
-            println!("{}", serde_json::json!({"type": "error", "error": msg}));
+            println!(
+                "{}",
+                serde_json::json!({"type": "error", "error": e.to_string()})
+            );
             return;
         }
-        if let ClientError::Expired { count, .. } = e {
-            match self.expiring.get_mut(&msg) {
-                Some(left) if *left > 0 => {
-                    *left -= 1;
-                    return;
+        if let Some(line) = self.line(e) {
+            eprintln!("{}{line}", self.printer.err_prefix());
+        }
+    }
+
+    /// The text line for one failed record, if it gets one.
+    fn line(&mut self, e: &ClientError) -> Option<String> {
+        let msg = e.to_string();
+        let text = match e.batch_records() {
+            Some(n) => {
+                match self.batches.get_mut(&msg) {
+                    Some(left) if *left > 0 => {
+                        *left -= 1;
+                        return None;
+                    }
+                    _ => {
+                        self.batches.insert(msg.clone(), n.saturating_sub(1));
+                    }
                 }
-                _ => {
-                    self.expiring.insert(msg.clone(), count.saturating_sub(1));
+                if n == 1 && self.last.as_deref() == Some(msg.as_str()) {
+                    return None;
+                }
+                match e {
+                    ClientError::Broker { .. } if n > 1 => {
+                        format!("error: {n} record(s) not delivered: {msg}")
+                    }
+                    _ => format!("error: {msg}"),
                 }
             }
-        } else if self.last.as_deref() == Some(msg.as_str()) {
-            return;
-        }
-        if self.printed < 20 {
-            eprintln!("{}error: {msg}", self.printer.err_prefix());
-        } else if self.printed == 20 {
-            eprintln!(
-                "{}(further errors are counted, not printed)",
-                self.printer.err_prefix()
-            );
-        }
+            None if self.last.as_deref() == Some(msg.as_str()) => return None,
+            None => format!("error: {msg}"),
+        };
         self.printed += 1;
         self.last = Some(msg);
+        match self.printed {
+            ..=20 => Some(text),
+            21 => Some("(further errors are counted, not printed)".into()),
+            _ => None,
+        }
     }
 }
 
@@ -988,6 +1007,42 @@ pub fn print_final(kind: &str, snap: &MetricsSnapshot, s: &ProduceSummary, print
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Records of failed batches of several partitions, interleaved: one line per batch with
+    /// its count; a second batch with the same error is a second line; one-record batches
+    /// (sync mode) with the same error in a row are one line.
+    #[test]
+    fn failed_batches_are_one_line_each_however_records_interleave() {
+        let batch = |tp: &str, n: usize| {
+            ClientError::broker(format!("produce to {tp} on broker 1"), 87, None).for_batch(n)
+        };
+        let mut r = Reporter::new(Printer::new(false, true));
+        let (p0, p1, p2) = (batch("T-0", 3), batch("T-1", 2), batch("T-2", 1));
+        let lines: Vec<String> = [&p1, &p0, &p1, &p2, &p0, &p0, &p0, &p0, &p0]
+            .into_iter()
+            .filter_map(|e| r.line(e))
+            .collect();
+        assert_eq!(
+            lines,
+            [
+                "error: 2 record(s) not delivered: produce to T-1 on broker 1: broker error 87 (InvalidRecord)",
+                "error: 3 record(s) not delivered: produce to T-0 on broker 1: broker error 87 (InvalidRecord)",
+                "error: produce to T-2 on broker 1: broker error 87 (InvalidRecord)",
+                // The next batch of T-0 with the same error.
+                "error: 3 record(s) not delivered: produce to T-0 on broker 1: broker error 87 (InvalidRecord)",
+            ]
+        );
+        let one = batch("T-0", 1);
+        let mut r = Reporter::new(Printer::new(false, true));
+        assert_eq!((0..5).filter_map(|_| r.line(&one)).count(), 1);
+        // At most 20 lines and a last one saying so.
+        let mut r = Reporter::new(Printer::new(false, true));
+        let lines: Vec<String> = (0..30)
+            .filter_map(|i| r.line(&batch(&format!("T-{i}"), 2)))
+            .collect();
+        assert_eq!(lines.len(), 21);
+        assert_eq!(lines[20], "(further errors are counted, not printed)");
+    }
 
     #[derive(clap::Parser)]
     struct Cmd {

@@ -20,9 +20,10 @@ use crate::output::{self, entity_json, OutputFormat};
 /// `kquota quotas`.
 #[derive(Args, Debug)]
 pub struct QuotasArgs {
-    /// Output format.
-    #[arg(long, short = 'o', value_enum, default_value_t, global = true)]
-    pub output: OutputFormat,
+    /// Output format [default: table]. For `export`, `-o json` writes the quota file as JSON
+    /// (like `--format json`).
+    #[arg(long, short = 'o', value_enum, global = true)]
+    pub output: Option<OutputFormat>,
 
     #[command(subcommand)]
     pub command: QuotasCommand,
@@ -166,6 +167,9 @@ pub struct DeleteArgs {
     /// Only these keys (default: every key the entity has).
     #[arg(long = "key", value_name = "KEY")]
     pub keys: Vec<String>,
+    /// Accept keys (or an entity) with nothing set: a warning instead of an error.
+    #[arg(long)]
+    pub if_exists: bool,
     /// Ask the broker to validate only; nothing changes.
     #[arg(long)]
     pub validate_only: bool,
@@ -219,7 +223,7 @@ pub struct ExportArgs {
     /// Write to this file instead of stdout.
     #[arg(long, short = 'f', value_name = "FILE")]
     pub file: Option<PathBuf>,
-    /// File format (default: from the file name, else yaml).
+    /// File format (default: json with `-o json`, else from the file name, else yaml).
     #[arg(long, value_enum)]
     pub format: Option<FileFormatArg>,
     #[command(flatten)]
@@ -237,7 +241,7 @@ pub enum FileFormatArg {
 
 /// Runs `kquota quotas ...`.
 pub async fn run(args: QuotasArgs) -> anyhow::Result<()> {
-    let out = args.output;
+    let out = args.output.unwrap_or_default();
     match args.command {
         QuotasCommand::Describe(a) => describe(a, out).await,
         QuotasCommand::Alter(a) => alter(a, out).await,
@@ -245,7 +249,7 @@ pub async fn run(args: QuotasArgs) -> anyhow::Result<()> {
         QuotasCommand::Resolve(a) => resolve_cmd(a, out).await,
         QuotasCommand::Plan(a) => plan_cmd(a, out, false).await,
         QuotasCommand::Apply(a) => plan_cmd(a, out, true).await,
-        QuotasCommand::Export(a) => export(a).await,
+        QuotasCommand::Export(a) => export(a, args.output).await,
     }
 }
 
@@ -343,6 +347,21 @@ pub fn alter_ops(entity: &Entity, set: &[String], remove: &[String]) -> anyhow::
     Ok(ops)
 }
 
+/// The keys `entity` has now (exactly that entity, not a wider match).
+async fn current_keys(admin: &Admin, entity: &Entity) -> anyhow::Result<Vec<QuotaKey>> {
+    Ok(admin
+        .describe(&Filter::exact_entity(entity), None)
+        .await?
+        .into_iter()
+        .filter(|eq| &eq.entity == entity)
+        .flat_map(|eq| eq.values.into_keys())
+        .collect())
+}
+
+fn key_list(keys: &[&QuotaKey]) -> String {
+    keys.iter().map(|k| k.name()).collect::<Vec<_>>().join(",")
+}
+
 async fn alter(a: AlterArgs, out: OutputFormat) -> anyhow::Result<()> {
     if a.entity.is_empty() {
         return Err(exit::usage(
@@ -354,6 +373,27 @@ async fn alter(a: AlterArgs, out: OutputFormat) -> anyhow::Result<()> {
     let alts = vec![Alteration { entity, ops }];
     validate_alterations(&alts)?;
     let admin = connect(&a.connect).await?;
+    // Removing a key that is not set changes nothing (the broker accepts it): say so, since it
+    // usually means a mistyped entity.
+    let removes: Vec<&QuotaKey> = alts[0]
+        .ops
+        .iter()
+        .filter_map(|op| match op {
+            Op::Remove(k) => Some(k),
+            _ => None,
+        })
+        .collect();
+    if !removes.is_empty() {
+        let have = current_keys(&admin, &alts[0].entity).await?;
+        let unset: Vec<&QuotaKey> = removes.into_iter().filter(|k| !have.contains(k)).collect();
+        if !unset.is_empty() {
+            eprintln!(
+                "warning: entity {} has no quota for {}; removing it changes nothing",
+                alts[0].entity,
+                key_list(&unset)
+            );
+        }
+    }
     let results = admin.alter(&alts, a.validate_only).await?;
     report_alter(&results, a.validate_only, out)
 }
@@ -365,26 +405,55 @@ async fn delete(a: DeleteArgs, out: OutputFormat) -> anyhow::Result<()> {
         ));
     }
     let entity = a.entity.entity()?;
+    let asked: Vec<QuotaKey> = split_list(&a.keys)
+        .iter()
+        .map(|k| QuotaKey::from_name(k))
+        .collect();
+    // Checked before connecting: an unknown key is a usage error whatever is stored.
+    validate_alterations(&[Alteration {
+        entity: entity.clone(),
+        ops: asked.iter().cloned().map(Op::Remove).collect(),
+    }])?;
     let admin = connect(&a.connect).await?;
-    let keys: Vec<QuotaKey> = if a.keys.is_empty() {
-        let current = admin.describe(&Filter::exact_entity(&entity), None).await?;
-        let keys: Vec<QuotaKey> = current
-            .iter()
-            .filter(|eq| eq.entity == entity)
-            .flat_map(|eq| eq.values.keys().cloned())
-            .collect();
-        if keys.is_empty() {
-            return Err(exit::usage(format!(
-                "entity {entity} has no quotas to delete"
-            )));
+    let have = current_keys(&admin, &entity).await?;
+    // Deleting what is not there is an error (like `topics delete`), unless --if-exists.
+    let keys: Vec<QuotaKey> = if asked.is_empty() {
+        if have.is_empty() {
+            let msg = format!("entity {entity} has no quotas to delete");
+            if !a.if_exists {
+                return Err(exit::usage(format!(
+                    "{msg}; add --if-exists to accept that"
+                )));
+            }
+            eprintln!("warning: {msg}");
         }
-        keys
+        have
     } else {
-        split_list(&a.keys)
-            .iter()
-            .map(|k| QuotaKey::from_name(k))
-            .collect()
+        let unset: Vec<&QuotaKey> = asked.iter().filter(|k| !have.contains(k)).collect();
+        if !unset.is_empty() {
+            let msg = format!("entity {entity} has no quota for {}", key_list(&unset));
+            if !a.if_exists {
+                let set = if have.is_empty() {
+                    "no quota at all".to_string()
+                } else {
+                    key_list(&have.iter().collect::<Vec<_>>())
+                };
+                return Err(exit::usage(format!(
+                    "{msg} (it has {set}); nothing was changed; add --if-exists to accept that"
+                )));
+            }
+            eprintln!("warning: {msg}; nothing to delete there");
+        }
+        asked.into_iter().filter(|k| have.contains(k)).collect()
     };
+    if keys.is_empty() {
+        // --if-exists and nothing set: nothing to send.
+        let results = [AlterResult {
+            entity,
+            error: None,
+        }];
+        return report_alter(&results, a.validate_only, out);
+    }
     let alts = vec![Alteration {
         entity,
         ops: keys.into_iter().map(Op::Remove).collect(),
@@ -651,13 +720,36 @@ fn print_plan(plan: &Plan, out: OutputFormat) {
     }
 }
 
-async fn export(a: ExportArgs) -> anyhow::Result<()> {
-    let format = match (a.format, &a.file) {
+/// The file format of `export`: `--format`, else `-o json`, else from the file name, else YAML.
+/// `-o` never names a file (that is `-f`); `-o table` has no file format.
+fn export_format(a: &ExportArgs, output: Option<OutputFormat>) -> anyhow::Result<Format> {
+    let from_output = match output {
+        None => None,
+        Some(OutputFormat::Json) => Some(FileFormatArg::Json),
+        Some(OutputFormat::Table) => {
+            return Err(exit::usage(
+                "quotas export writes a quota file: '--output table' is not a file format; use --output json or --format yaml|json",
+            ))
+        }
+    };
+    let chosen = match (a.format, from_output) {
+        (Some(f), Some(o)) if f != o => {
+            return Err(exit::usage(
+                "quotas export: --output json conflicts with --format yaml; give one of them",
+            ))
+        }
+        (f, o) => f.or(o),
+    };
+    Ok(match (chosen, &a.file) {
         (Some(FileFormatArg::Json), _) => Format::Json,
         (Some(FileFormatArg::Yaml), _) => Format::Yaml,
         (None, Some(f)) => Format::from_path(&f.display().to_string()),
         (None, None) => Format::Yaml,
-    };
+    })
+}
+
+async fn export(a: ExportArgs, output: Option<OutputFormat>) -> anyhow::Result<()> {
+    let format = export_format(&a, output)?;
     let admin = connect(&a.connect).await?;
     let current = admin.describe(&Filter::all(), None).await?;
     let text = QuotaFile::from_state(&current).to_string(format);
@@ -679,10 +771,15 @@ pub async fn run_configs(inv: Invocation) -> anyhow::Result<()> {
             scram_users,
         } => {
             match inv.output {
-                OutputFormat::Json => println!(
-                    "{}",
-                    output::quotas_json(&admin.describe(&filter, None).await?)
-                ),
+                OutputFormat::Json => {
+                    let mut doc = output::quotas_json(&admin.describe(&filter, None).await?);
+                    // The SCRAM lines of the text, for the same describes.
+                    if let Some(users) = scram_users {
+                        let described = admin.describe_user_scram_credentials(&users).await?;
+                        doc["scram_credentials"] = output::scram_credentials_json(&described);
+                    }
+                    println!("{doc}");
+                }
                 OutputFormat::Table => {
                     // Quota lines first, then (a second request) the SCRAM lines, as Java does.
                     for line in output::kafka_configs_lines(&admin.describe_wire(&filter).await?) {
@@ -707,12 +804,7 @@ pub async fn run_configs(inv: Invocation) -> anyhow::Result<()> {
         } => {
             // Like kafka-configs: refuse to delete keys that are not set.
             if !deletes.is_empty() {
-                let current = admin.describe(&Filter::exact_entity(&entity), None).await?;
-                let have: Vec<&QuotaKey> = current
-                    .iter()
-                    .filter(|e| e.entity == entity)
-                    .flat_map(|e| e.values.keys())
-                    .collect();
+                let have = current_keys(&admin, &entity).await?;
                 let missing: Vec<&str> = deletes
                     .iter()
                     .filter(|k| !have.contains(k))

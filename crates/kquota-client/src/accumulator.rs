@@ -395,7 +395,7 @@ mod tests {
         let mut rxs = Vec::new();
         for _ in 0..3 {
             let (r, rx) = rec(10);
-            acc.append(tp.clone(), r, t0);
+            acc.append(&tp, r, || t0);
             rxs.push(rx);
         }
         let err = ClientError::broker("produce to T-0 on broker 1", 87, None);

@@ -1636,6 +1636,11 @@ fn write_report(
     }
 
     let _ = writeln!(md, "## Notes\n");
+    let _ = writeln!(
+        md,
+        "- Where a target is missed: [PROFILE.md](PROFILE.md) (hand-written: what was profiled, \
+         what was fixed, what is left)."
+    );
     for n in notes {
         let _ = writeln!(md, "- {}", report::md_escape(n));
     }

@@ -334,6 +334,15 @@ async fn walkthrough(
     qa.alter(&removals, false)
         .await
         .map_err(|e| anyhow!("remove quotas: {e}"))?;
+    // Brokers replay the removal a little after the controller commits it: count what is left
+    // once every broker shows it (a describe right away could still see the quotas).
+    let lagging = qa
+        .wait_applied(&removals, Duration::from_secs(10))
+        .await
+        .map_err(|e| anyhow!("wait for the removal: {e}"))?;
+    if !lagging.is_empty() {
+        println!("   brokers {lagging:?} still show quotas after 10 s");
+    }
     let left = qa
         .describe(&Filter::all())
         .await

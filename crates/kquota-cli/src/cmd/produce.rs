@@ -778,7 +778,7 @@ async fn produce_loop(
         }
         let value = payload(s.sent, args.message_size);
         let record = ProducerRecord::new(args.topic_name.clone(), value);
-        // One clock read per record for every deadline and check of this round.
+        // Two clock reads per record: this one for the deadlines of the send, one after it.
         let now = Instant::now();
         // `send` errors mean the record was not accepted; delivery errors come from its future.
         // As in the Java client, max.block.ms bounds the wait for metadata and buffer space.
@@ -824,6 +824,8 @@ async fn produce_loop(
             }
             pending.pop_front();
         }
+        // The send may have waited (sync mode, a full buffer, a throttle): read the clock again.
+        let now = Instant::now();
         notices.check_at(&metrics, now);
         if printer.progress && now >= next_progress {
             next_progress = now + Duration::from_millis(500);

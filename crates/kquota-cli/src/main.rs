@@ -94,18 +94,46 @@ async fn dispatch(command: Command) -> anyhow::Result<()> {
 /// process ended by SIGPIPE (128 + 13), which is how other Unix tools end there.
 const CLOSED_STDOUT: u8 = 141;
 
-/// True for the panic message of a write to a closed stdout: std's `println!`
-/// ("failed printing to stdout: Broken pipe") or clap_complete's generator ("failed to write
-/// completion file: ... BrokenPipe").
-fn is_closed_stdout_panic(message: &str) -> bool {
-    (message.contains("Broken pipe") || message.contains("BrokenPipe"))
-        && (message.contains("stdout") || message.contains("completion"))
+/// What a panic from a failed write to the standard streams means. std's `println!` /
+/// `eprintln!` panic with "failed printing to stdout: <io error>" (or stderr), clap_complete's
+/// generator with "failed to write completion file: ...".
+#[derive(Debug, PartialEq)]
+enum OutputFailure {
+    /// The reader of stdout or stderr has gone (`| head`): end quietly with 141.
+    Closed,
+    /// stdout cannot be written (a full disk, a bad descriptor): one error line, exit 1.
+    Stdout(String),
+    /// stderr cannot be written: nothing can be told; exit 1.
+    Stderr,
 }
 
-/// `println!` panics when stdout is a closed pipe. The CLI has no use for a backtrace there:
-/// the reader has gone, so end quietly. (Restoring SIGPIPE's default action instead would also
-/// kill the process on a write to a closed broker socket, which must be an error line.)
-fn quiet_on_closed_stdout() {
+fn output_failure(message: &str) -> Option<OutputFailure> {
+    let stdout = message.starts_with("failed printing to stdout")
+        || message.starts_with("failed to write completion file");
+    let stderr = message.starts_with("failed printing to stderr");
+    if !(stdout || stderr) {
+        return None;
+    }
+    if message.contains("Broken pipe") || message.contains("BrokenPipe") {
+        return Some(OutputFailure::Closed);
+    }
+    if stderr {
+        return Some(OutputFailure::Stderr);
+    }
+    let cause = message.split_once(": ").map_or(message, |(_, c)| c);
+    // clap_complete's `expect` shows the io::Error's Debug form: keep its message.
+    let cause = cause
+        .split_once("message: \"")
+        .and_then(|(_, m)| m.split_once('"'))
+        .map_or(cause, |(m, _)| m);
+    Some(OutputFailure::Stdout(cause.to_string()))
+}
+
+/// `println!` panics when stdout cannot be written. The CLI has no use for a backtrace there:
+/// a closed pipe ends quietly, any other failure is one error line. (Restoring SIGPIPE's
+/// default action instead would also kill the process on a write to a closed broker socket,
+/// which must be an error line.)
+fn handle_output_failures() {
     let default = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
         let payload = info.payload();
@@ -114,15 +142,21 @@ fn quiet_on_closed_stdout() {
             .map(String::as_str)
             .or_else(|| payload.downcast_ref::<&str>().copied())
             .unwrap_or("");
-        if is_closed_stdout_panic(message) {
-            std::process::exit(CLOSED_STDOUT.into());
+        match output_failure(message) {
+            Some(OutputFailure::Closed) => std::process::exit(CLOSED_STDOUT.into()),
+            Some(OutputFailure::Stdout(cause)) => {
+                use std::io::Write as _;
+                let _ = writeln!(std::io::stderr(), "error: cannot write the output: {cause}");
+                std::process::exit(exit::INTERNAL.into());
+            }
+            Some(OutputFailure::Stderr) => std::process::exit(exit::INTERNAL.into()),
+            None => default(info),
         }
-        default(info);
     }));
 }
 
 fn main() -> ExitCode {
-    quiet_on_closed_stdout();
+    handle_output_failures();
     // Invoked as `kafka-configs` / `kafka-configs.sh` (symlink): run the compatible mode directly.
     let mut argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
     if let Some(name) = argv
@@ -138,8 +172,16 @@ fn main() -> ExitCode {
         Ok(c) => c,
         // --help, --version: clap's own text on stdout.
         Err(e) if !e.use_stderr() => {
-            let _ = e.print();
-            return ExitCode::from(exit::OK);
+            return match e.print() {
+                Ok(()) => ExitCode::from(exit::OK),
+                Err(io) if io.kind() == std::io::ErrorKind::BrokenPipe => {
+                    ExitCode::from(CLOSED_STDOUT)
+                }
+                Err(io) => {
+                    eprintln!("error: cannot write the output: {io}");
+                    ExitCode::from(exit::INTERNAL)
+                }
+            };
         }
         // Usage errors: one line, like every other error.
         Err(e) => {
@@ -212,6 +254,36 @@ fn default_targets(level: &str) -> Targets {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn output_failures_are_told_apart() {
+        use super::{output_failure, OutputFailure};
+        assert_eq!(
+            output_failure("failed printing to stdout: Broken pipe (os error 32)"),
+            Some(OutputFailure::Closed)
+        );
+        assert_eq!(
+            output_failure("failed printing to stderr: Broken pipe (os error 32)"),
+            Some(OutputFailure::Closed)
+        );
+        assert_eq!(
+            output_failure("failed printing to stdout: No space left on device (os error 28)"),
+            Some(OutputFailure::Stdout(
+                "No space left on device (os error 28)".into()
+            ))
+        );
+        assert_eq!(
+            output_failure(
+                "failed to write completion file: Os { code: 28, kind: StorageFull, message: \"No space left on device\" }"
+            ),
+            Some(OutputFailure::Stdout("No space left on device".into()))
+        );
+        assert_eq!(
+            output_failure("failed printing to stderr: Bad file descriptor (os error 9)"),
+            Some(OutputFailure::Stderr)
+        );
+        assert_eq!(output_failure("index out of bounds"), None);
+    }
+
     #[test]
     fn clap_definitions_are_consistent() {
         use clap::CommandFactory;

@@ -1184,6 +1184,21 @@ fn topics_create_list_delete_and_the_apps_on_a_new_topic() {
             "the replication factor must be at least 1, not 0",
         ),
         (
+            vec!["create", bad.as_str(), "--partitions", "-1"],
+            2,
+            "--partitions must be at least 1, not -1 (leave it out",
+        ),
+        (
+            vec!["create", bad.as_str(), "--replication-factor", "-1"],
+            2,
+            "--replication-factor must be at least 1, not -1 (leave it out",
+        ),
+        (
+            vec!["delete", "__consumer_offsets", "--if-exists"],
+            2,
+            "'__consumer_offsets' has the '__' prefix of Kafka's internal topics",
+        ),
+        (
             vec!["create", bad.as_str(), "--replication-factor", "3"],
             3,
             "INVALID_REPLICATION_FACTOR (38): Unable to replicate the partition 3 time(s)",
@@ -1709,5 +1724,55 @@ fn records_refused_by_the_broker_are_one_line_per_batch() {
         })
         .count();
     assert_eq!(errors, 300, "{out}");
+    delete_topic(k, &topic);
+}
+
+/// The end of an async run sends what is still queued at once (as the Java client's close()):
+/// with linger.ms at 10 minutes the run must not sit out the linger. A delivery timeout shorter
+/// than the linger is refused before anything is sent.
+#[test]
+fn an_async_run_sends_its_last_records_without_waiting_for_linger() {
+    let k = shared();
+    let home = tempfile::tempdir().unwrap();
+    let plaintext = k.bootstrap(Listener::Plaintext);
+    let topic = format!("apps-linger-{}", std::process::id());
+    create_topic(k, &topic, 1, &[]);
+    let mut child = kquota(home.path())
+        .args(["produce", "-b", &plaintext, "--topic-name", &topic])
+        .args(["--num-messages", "5", "--producer-type", "async", "--json"])
+        .args(["--linger-ms", "600000", "--delivery-timeout-ms", "900000"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // A hang detector, not a speed check: without the final flush this takes 10 minutes.
+    let until = Instant::now() + Duration::from_secs(120);
+    while child.try_wait().unwrap().is_none() {
+        if Instant::now() > until {
+            let _ = child.kill();
+            panic!("produce still waiting for linger.ms after 120 s");
+        }
+        thread::sleep(Duration::from_millis(100));
+    }
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(summary(&stdout)["acked"], 5, "{stdout}");
+
+    let (code, out, err) = run(kquota(home.path())
+        .args(["produce", "-b", &plaintext, "--topic-name", &topic])
+        .args(["--producer-type", "async", "--linger-ms", "8000"])
+        .args(["--delivery-timeout-ms", "5000"]));
+    assert_eq!(code, 2, "{out}{err}");
+    assert_one_error_line(
+        &err,
+        "delivery.timeout.ms (5000 ms) must be at least linger.ms (8000 ms)",
+        "delivery timeout below linger",
+    );
     delete_topic(k, &topic);
 }

@@ -155,3 +155,43 @@ fn help_and_version_stay_as_they_are() {
         assert!(out.starts_with("kquota"), "{args:?}: {out}");
     }
 }
+
+/// stdout that cannot be written (a full disk: /dev/full) is one error line and exit 1, not a
+/// panic with a backtrace; a stderr whose reader has gone ends quietly with 141.
+#[test]
+fn unwritable_output_is_one_line_not_a_panic() {
+    use std::process::Stdio;
+    let home = tempfile::tempdir().unwrap();
+    let full = || {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap()
+    };
+    for args in [vec!["completions", "bash"], vec!["man"], vec!["--version"]] {
+        let out = common::kquota(home.path())
+            .args(&args)
+            .stdout(full())
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
+        assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
+        assert!(err.starts_with("error: "), "{args:?}: {err}");
+        assert!(
+            err.contains("No space left on device") || err.contains("StorageFull"),
+            "{args:?}: {err}"
+        );
+    }
+    // A usage error written to a stderr nobody reads.
+    let mut child = common::kquota(home.path())
+        .args(["quotas", "describe", "--bogus"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stderr.take());
+    let status = child.wait().unwrap();
+    assert!(matches!(status.code(), Some(141) | Some(2)), "{status:?}");
+}

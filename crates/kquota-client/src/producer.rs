@@ -156,6 +156,18 @@ impl ProducerConfig {
                 "idempotence requires acks=all (set acks=all or disable idempotence)",
             ));
         }
+        // A batch may wait `linger` before it is sent at all: a shorter delivery timeout expires
+        // records that were never tried (Java refuses it too, with request.timeout.ms added).
+        if self.delivery_timeout < self.linger {
+            return Err(InvalidSetting::new(
+                &["delivery.timeout.ms", "linger.ms"],
+                format!(
+                    "delivery.timeout.ms ({} ms) must be at least linger.ms ({} ms)",
+                    self.delivery_timeout.as_millis(),
+                    self.linger.as_millis()
+                ),
+            ));
+        }
         for (key, value) in [
             ("batch.size", self.batch_size),
             ("buffer.memory", self.buffer_memory),
@@ -411,7 +423,18 @@ impl Producer {
         fut.await
     }
 
-    fn flush_nowait(&self) {
+    /// Sends everything queued now, without waiting for `linger` and without waiting for the
+    /// outcomes (await the records' [`DeliveryFuture`]s for those). What the Java client's
+    /// `close()` does first: the last records of a run leave at once.
+    ///
+    /// ```no_run
+    /// # async fn f(producer: kquota_client::Producer) -> Result<(), kquota_client::ClientError> {
+    /// let pending = producer.send(kquota_client::ProducerRecord::new("Topic-B", "last")).await?;
+    /// producer.flush_nowait();
+    /// pending.await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn flush_nowait(&self) {
         self.shared.lock().flushing += 1;
         self.shared.wake.notify_one();
         // The flag is consumed by the sender once the queue is drained.
@@ -803,6 +826,24 @@ fn finish(shared: &Shared, batches: Vec<Batch>, mut decide: impl FnMut(Batch) ->
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_delivery_timeout_shorter_than_the_linger_is_refused() {
+        let c = ProducerConfig {
+            linger: Duration::from_secs(8),
+            delivery_timeout: Duration::from_secs(5),
+            ..ProducerConfig::default()
+        };
+        assert_eq!(
+            c.check().unwrap_err().keys,
+            ["delivery.timeout.ms", "linger.ms"]
+        );
+        let ok = ProducerConfig {
+            delivery_timeout: Duration::from_secs(8),
+            ..c
+        };
+        assert!(ok.check().is_ok());
+    }
 
     #[test]
     fn a_record_counts_its_bookkeeping_against_the_buffer() {

@@ -840,6 +840,8 @@ async fn produce_loop(
             cloudwatch::publish(publisher, &snap);
         }
     }
+    // The run is over: what is still queued leaves now instead of after linger.ms.
+    producer.flush_nowait();
     // Every accepted record ends acknowledged or failed (at the latest after the delivery
     // timeout), also after a fatal error; one without an outcome by then is reported failed.
     for (by, f) in pending {

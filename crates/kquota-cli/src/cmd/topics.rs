@@ -81,6 +81,11 @@ pub struct DeleteArgs {
     /// A topic that does not exist is not an error.
     #[arg(long)]
     pub if_exists: bool,
+    /// Also delete Kafka's internal topics (`__consumer_offsets`, `__transaction_state`, ...):
+    /// refused without this flag, since deleting one loses every group's offsets or the
+    /// transactions' state.
+    #[arg(long)]
+    pub allow_internal: bool,
     #[command(flatten)]
     pub connect: ConnectArgs,
 }
@@ -118,8 +123,27 @@ fn parse_configs(items: &[String]) -> anyhow::Result<Vec<(String, String)>> {
         .collect()
 }
 
+/// Kafka's internal topics: the `__` prefix is reserved for them (`__consumer_offsets`,
+/// `__transaction_state`, `__share_group_state`, `__cluster_metadata`, ...).
+fn is_internal(name: &str) -> bool {
+    name.starts_with("__")
+}
+
 /// Builds and checks the specs (nothing sent when one is wrong).
 fn specs(a: &CreateArgs) -> anyhow::Result<Vec<TopicSpec>> {
+    // -1 means "the broker's default" on the wire; on the command line that is leaving the flag
+    // out, so an explicit -1 is refused like 0 and -5 are (by TopicSpec::validate).
+    if let Some(p @ -1) = a.partitions {
+        return Err(exit::usage(format!(
+            "--partitions must be at least 1, not {p} (leave it out for the broker's num.partitions)"
+        )));
+    }
+    if let Some(rf @ -1) = a.replication_factor {
+        return Err(exit::usage(format!(
+            "--replication-factor must be at least 1, not {rf} (leave it out for the broker's \
+             default.replication.factor)"
+        )));
+    }
     let configs = parse_configs(&a.configs)?;
     let mut seen = std::collections::BTreeSet::new();
     let mut out = Vec::new();
@@ -273,6 +297,13 @@ async fn create(a: CreateArgs, out: OutputFormat) -> anyhow::Result<()> {
 async fn delete(a: DeleteArgs, out: OutputFormat) -> anyhow::Result<()> {
     for name in &a.names {
         ops::validate_topic_name(name).map_err(exit::usage)?;
+        if is_internal(name) && !a.allow_internal {
+            return Err(exit::usage(format!(
+                "'{name}' has the '__' prefix of Kafka's internal topics; deleting one loses \
+                 what the cluster keeps there (group offsets, transaction state): add \
+                 --allow-internal if you really mean it"
+            )));
+        }
     }
     let settings = a.connect.settings_with_warnings()?;
     let cluster = backend::connect_cluster(&settings).await?;

@@ -1558,7 +1558,13 @@ fn throttles_are_told_and_expired_records_are_one_line_per_batch() {
             "5000",
         ];
         if json {
-            extra.push("--json");
+            // The figures at each interval, also while the run waits for its expiring batches.
+            extra.extend([
+                "--json",
+                "--print-producer-quota-metrics",
+                "--metrics-interval",
+                "1",
+            ]);
         }
         app("produce", &extra)
     };
@@ -1626,6 +1632,13 @@ fn throttles_are_told_and_expired_records_are_one_line_per_batch() {
         .count() as u64;
     assert_eq!(errors, failed, "{out}");
     assert!(failed > 0, "{out}");
+    // The run waits ~6 s for its batches to expire (the sends themselves are over at once):
+    // the interval lines keep coming meanwhile (they stopped with the sends before).
+    let intervals = json_lines(&out)
+        .into_iter()
+        .filter(|v| v["type"] == "metrics")
+        .count();
+    assert!(intervals >= 3, "metric lines while waiting: {out}");
 
     let (code, out, err) =
         run(kquota(home.path()).args(["quotas", "delete", "-b", &b, "--client-id", &client_id]));

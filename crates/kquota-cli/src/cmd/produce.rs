@@ -730,6 +730,58 @@ struct Outcome {
     fatal: Option<ClientError>,
 }
 
+/// The metric lines (`--print-producer-quota-metrics`) and CloudWatch publishing at each
+/// interval, also while the app waits: for buffer space, an acknowledgement or the last
+/// records. Those waits are long exactly when a quota throttles, which is when the figures
+/// matter.
+struct MetricsTick<'a> {
+    print: bool,
+    publisher: &'a Option<Publisher>,
+    interval: Duration,
+    next: Instant,
+    start: Instant,
+    metrics: &'a kquota_client::metrics::ClientMetrics,
+    printer: Printer,
+}
+
+impl MetricsTick<'_> {
+    fn enabled(&self) -> bool {
+        self.print || self.publisher.is_some()
+    }
+
+    /// Prints and publishes the figures now, and sets the next time.
+    fn fire(&mut self, s: &ProduceSummary) {
+        self.next = Instant::now() + self.interval;
+        if !self.enabled() {
+            return;
+        }
+        let snap = self.metrics.snapshot();
+        if self.print {
+            print_metrics("produce", self.start.elapsed(), &snap, s, self.printer);
+        }
+        cloudwatch::publish(self.publisher, &snap);
+    }
+
+    /// Awaits `fut`, firing at each interval until it is ready.
+    async fn around<T>(
+        &mut self,
+        fut: impl std::future::Future<Output = T>,
+        s: &ProduceSummary,
+    ) -> T {
+        if !self.enabled() {
+            return fut.await;
+        }
+        tokio::pin!(fut);
+        loop {
+            tokio::select! {
+                biased;
+                r = &mut fut => return r,
+                _ = tokio::time::sleep_until(self.next.into()) => self.fire(s),
+            }
+        }
+    }
+}
+
 async fn produce_loop(
     producer: &Producer,
     args: &ProduceArgs,
@@ -751,9 +803,17 @@ async fn produce_loop(
     let max_block = config.max_block;
     let settle_within = config.delivery_timeout + SETTLE_GRACE;
     let mut reporter = Reporter::new(printer);
-    let mut next_print = start + Duration::from_secs(args.metrics_interval.max(1));
     let mut next_progress = start;
     let metrics = producer.metrics();
+    let mut tick = MetricsTick {
+        print: args.print_producer_quota_metrics,
+        publisher,
+        interval: Duration::from_secs(args.metrics_interval.max(1)),
+        next: start + Duration::from_secs(args.metrics_interval.max(1)),
+        start,
+        metrics: &metrics,
+        printer,
+    };
     let mut notices = ThrottleNotices::new(ClientKind::Producer, printer, args.quiet);
     // A failed record: the first fatal error is kept for the final line, every other one is
     // reported now.
@@ -783,7 +843,8 @@ async fn produce_loop(
         // `send` errors mean the record was not accepted; delivery errors come from its future.
         // As in the Java client, max.block.ms bounds the wait for metadata and buffer space.
         let send_by = (now + max_block + SEND_GRACE).into();
-        let accepted = match tokio::time::timeout_at(send_by, producer.send(record)).await {
+        let send = tokio::time::timeout_at(send_by, producer.send(record));
+        let accepted = match tick.around(send, &s).await {
             Ok(r) => r,
             Err(_) => Err(not_accepted(&args.topic_name, max_block)),
         };
@@ -791,11 +852,11 @@ async fn produce_loop(
             Ok(f) if args.producer_type == ProducerType::Sync => {
                 s.sent += 1;
                 // Sync mode: send it now and wait for its acknowledgement.
-                let outcome = tokio::time::timeout(settle_within, async {
+                let settle = tokio::time::timeout(settle_within, async {
                     producer.flush().await;
                     f.await
-                })
-                .await;
+                });
+                let outcome = tick.around(settle, &s).await;
                 match outcome.unwrap_or_else(|_| Err(unsettled(&args.topic_name, settle_within))) {
                     Ok(_) => s.acked += 1,
                     Err(e) => settle_err(e, &mut s, &mut fatal),
@@ -831,13 +892,8 @@ async fn produce_loop(
             next_progress = now + Duration::from_millis(500);
             progress("produce", start.elapsed(), &s, &metrics.snapshot());
         }
-        if (args.print_producer_quota_metrics || publisher.is_some()) && now >= next_print {
-            next_print = now + Duration::from_secs(args.metrics_interval.max(1));
-            let snap = metrics.snapshot();
-            if args.print_producer_quota_metrics {
-                print_metrics("produce", start.elapsed(), &snap, &s, printer);
-            }
-            cloudwatch::publish(publisher, &snap);
+        if now >= tick.next {
+            tick.fire(&s);
         }
     }
     // The run is over: what is still queued leaves now instead of after linger.ms.
@@ -845,7 +901,7 @@ async fn produce_loop(
     // Every accepted record ends acknowledged or failed (at the latest after the delivery
     // timeout), also after a fatal error; one without an outcome by then is reported failed.
     for (by, f) in pending {
-        let outcome = tokio::time::timeout_at(by.into(), f).await;
+        let outcome = tick.around(tokio::time::timeout_at(by.into(), f), &s).await;
         notices.check(&metrics);
         match outcome.unwrap_or_else(|_| Err(unsettled(&args.topic_name, settle_within))) {
             Ok(_) => s.acked += 1,

@@ -61,7 +61,7 @@ pub const MAX_TOPIC_NAME_LEN: usize = 249;
 #[non_exhaustive]
 pub enum TopicSpecError {
     /// The name breaks Kafka's topic name rules.
-    #[error("invalid topic name '{name}': {reason}")]
+    #[error("invalid topic name '{}': {reason}", crate::model::escape_controls(.name))]
     InvalidName {
         /// The name.
         name: String,

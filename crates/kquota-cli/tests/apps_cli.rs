@@ -788,6 +788,25 @@ fn bad_input_is_one_error_line_with_the_documented_exit_code() {
         );
     }
 
+    // A topic name Kafka cannot have: refused before connecting (the dead address proves it),
+    // control characters escaped in the line.
+    for app in ["produce", "consume"] {
+        for (name, want) in [
+            ("", "invalid topic name '': the name is empty"),
+            (
+                "try-\x1b[31m",
+                "invalid topic name 'try-\\x1b[31m': '\\u{1b}' is not allowed",
+            ),
+        ] {
+            let (code, out, err) = run(kquota(home.path())
+                .args([app, "-b", &dead, "--topic-name", name])
+                .args(["--num-messages", "1"]));
+            assert_eq!(code, 2, "{app} {name:?}: {out}{err}");
+            assert!(!err.contains('\x1b'), "{app}: raw escape in {err:?}");
+            assert_one_error_line(&err, want, &format!("{app} {name:?}"));
+        }
+    }
+
     // A group the principal may not use: alice may read the topic but has no group ACL.
     let topic = format!("apps-acl-{tag}");
     create_topic(k, &topic, 1, &[]);

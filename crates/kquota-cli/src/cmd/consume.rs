@@ -153,6 +153,7 @@ pub async fn run(args: ConsumeArgs) -> anyhow::Result<()> {
         ));
     }
     // Checked before any AWS call or connection.
+    kquota_admin::ops::validate_topic_name(&args.topic_name).map_err(exit::usage)?;
     let settings = args.identity.settings(&args.connect, App::Consumer)?;
     let config = consumer_config(&args, &settings)?;
     let printer = Printer::new(args.json, args.quiet);

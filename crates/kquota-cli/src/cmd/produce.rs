@@ -575,6 +575,7 @@ pub async fn run(args: ProduceArgs) -> anyhow::Result<()> {
         return Err(exit::usage("--rate must be a finite number >= 0"));
     }
     // Checked before any AWS call or connection.
+    kquota_admin::ops::validate_topic_name(&args.topic_name).map_err(exit::usage)?;
     let settings = args.identity.settings(&args.connect, App::Producer)?;
     let config = producer_config(&args, &settings)?;
     let printer = Printer::new(args.json, args.quiet);

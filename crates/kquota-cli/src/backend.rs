@@ -224,15 +224,23 @@ impl Admin {
             // Return only once every broker shows the change, so that a describe (or a load
             // test) right after `alter` sees it: brokers replay the controller's change a few
             // milliseconds after it is acknowledged.
-            let applied: Vec<Alteration> = alts
-                .iter()
-                .zip(&results)
-                .filter(|(_, r)| r.error.is_none())
-                .map(|(a, _)| a.clone())
-                .collect();
+            // Wait for the alterations the broker accepted (all of them, usually: no copy).
+            let failed = results.iter().any(|r| r.error.is_some());
+            let applied: Vec<Alteration> = if failed {
+                alts.iter()
+                    .zip(&results)
+                    .filter(|(_, r)| r.error.is_none())
+                    .map(|(a, _)| a.clone())
+                    .collect()
+            } else {
+                Vec::new()
+            };
             let lagging = self
                 .inner
-                .wait_applied(&applied, std::time::Duration::from_secs(10))
+                .wait_applied(
+                    if failed { &applied } else { alts },
+                    std::time::Duration::from_secs(10),
+                )
                 .await
                 .map_err(classify)?;
             if !lagging.is_empty() {

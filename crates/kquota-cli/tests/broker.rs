@@ -650,6 +650,180 @@ fn describe_output_and_scram_lines_identical_to_kafka_configs() {
     }
 }
 
+/// Java's `String.hashCode`.
+fn java_string_hash(s: &str) -> i32 {
+    s.encode_utf16()
+        .fold(0i32, |h, c| h.wrapping_mul(31).wrapping_add(i32::from(c)))
+}
+
+/// `ClientQuotaEntity.hashCode()` of `{user=USER, client-id=CLIENT}`: `31 + Σ type ^ name`.
+fn java_pair_hash(user: &str, client: &str) -> i32 {
+    31i32
+        .wrapping_add(java_string_hash("user") ^ java_string_hash(user))
+        .wrapping_add(java_string_hash("client-id") ^ java_string_hash(client))
+}
+
+/// Removes (user, client-id) entities in one AlterClientQuotas request when dropped, so a
+/// failing test does not leave a thousand entities to the next ones.
+struct RemovePairs(Vec<(String, String)>);
+
+impl Drop for RemovePairs {
+    fn drop(&mut self) {
+        use kquota_admin::{Alteration, Entity, EntityName, Op, QuotaAdmin, QuotaKey};
+        let alterations: Vec<Alteration> = self
+            .0
+            .iter()
+            .map(|(u, c)| Alteration {
+                entity: Entity::new()
+                    .with_user(EntityName::named(u.as_str()))
+                    .with_client_id(EntityName::named(c.as_str())),
+                ops: vec![Op::Remove(QuotaKey::ProducerByteRate)],
+            })
+            .collect();
+        let removed = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(async {
+                let cluster =
+                    kquota_net::Cluster::connect(kquota_net::ClientConfig::new([bootstrap()]))
+                        .await?;
+                let admin = QuotaAdmin::new(cluster);
+                admin.alter(&alterations, false).await?;
+                admin
+                    .wait_applied(&alterations, std::time::Duration::from_secs(30))
+                    .await
+                    .map_err(anyhow::Error::from)
+            });
+        if !std::thread::panicking() {
+            let lagging = removed.expect("remove the entities");
+            assert!(lagging.is_empty(), "brokers {lagging:?} still show them");
+        }
+    }
+}
+
+/// Creates `{user=USER_PREFIX-N, client-id=CLIENT_PREFIX-N}` for each N (producer_byte_rate
+/// 1000 + N) with one `quotas apply`, then requires `configs --describe --entity-type users
+/// --entity-type clients` to print what kafka-configs prints, byte for byte (kafka-configs run
+/// with `JAVA_TOOL_OPTIONS` = `java_options` when given). Removes the entities at the end.
+fn many_pairs_identical_to_kafka_configs(
+    user_prefix: &str,
+    client_prefix: &str,
+    ns: &[u32],
+    java_options: Option<&str>,
+) {
+    let b = bootstrap();
+    let pairs: Vec<(String, String)> = ns
+        .iter()
+        .map(|n| (format!("{user_prefix}-{n}"), format!("{client_prefix}-{n}")))
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let mut yaml = String::from("quotas:\n");
+    for (n, (u, c)) in ns.iter().zip(&pairs) {
+        yaml += &format!(
+            "  - entity: {{ user: {u}, client-id: {c} }}\n    values: {{ producer_byte_rate: {} }}\n",
+            1000 + n
+        );
+    }
+    let f = write(&dir, "many-pairs.yaml", &yaml);
+    let _remove = RemovePairs(pairs.clone());
+    ok(&["quotas", "apply", "-b", &b, "-f", f.to_str().unwrap()]);
+
+    let ours_args = [
+        "configs",
+        "--bootstrap-server",
+        &b,
+        "--describe",
+        "--entity-type",
+        "users",
+        "--entity-type",
+        "clients",
+    ];
+    // Other test binaries' entities may change meanwhile: compare once both tools saw the same
+    // set of lines (then the order must agree).
+    let mut attempt = 0;
+    let ours = loop {
+        attempt += 1;
+        let ours = ok(&ours_args);
+        let mut cmd = shared().kafka_tool("kafka.admin.ConfigCommand");
+        cmd.args(["--bootstrap-server", &b]).args(&ours_args[3..]);
+        if let Some(o) = java_options {
+            cmd.env("JAVA_TOOL_OPTIONS", o);
+        }
+        let theirs = cmd.output().expect("run kafka-configs");
+        assert!(theirs.status.success(), "{}", stderr(&theirs));
+        let theirs = stdout(&theirs);
+        let sorted = |s: &str| {
+            let mut v: Vec<&str> = s.lines().collect();
+            v.sort();
+            v.join("\n")
+        };
+        if sorted(&ours) != sorted(&theirs) && attempt < 5 {
+            continue;
+        }
+        assert!(ours == theirs, "ours:\n{ours}\nkafka-configs:\n{theirs}");
+        break ours;
+    };
+    // Every entity was there, and the describe result had the long bins this is about: the
+    // admin client's new HashMap<>(size) ends with at least 4/3·size buckets, and a bin of 9 or
+    // more keys in a table of 64 or more buckets is a red-black tree.
+    let lines: Vec<&str> = ours.lines().collect();
+    for (u, c) in &pairs {
+        let line = format!("Quota configs for user-principal '{u}', client-id '{c}' are ");
+        assert!(lines.iter().any(|l| l.starts_with(&line)), "{line}");
+    }
+    let mut capacity = lines.len().next_power_of_two();
+    while lines.len() > capacity / 4 * 3 {
+        capacity *= 2;
+    }
+    let mut bins = std::collections::HashMap::new();
+    for (u, c) in &pairs {
+        let h = java_pair_hash(u, c) as u32;
+        *bins
+            .entry((h ^ (h >> 16)) as usize & (capacity - 1))
+            .or_insert(0) += 1;
+    }
+    let longest = bins.values().copied().max().unwrap_or(0);
+    assert!(longest >= 9, "longest bin {longest} of {capacity}");
+}
+
+/// kafka-configs mode, ~1000 (user, client-id) pairs with structured names: these collide into
+/// bins of dozens of entities, which Java's HashMap turns into red-black trees (and splits,
+/// untreeifies and re-treeifies as the map grows). The line order must still be kafka-configs'
+/// exactly. Only names of pairwise different hashes are used: entities of exactly equal hashes
+/// in one tree are ordered by JVM identity hashes, which nothing can reproduce (see the next
+/// test for those).
+#[test]
+fn many_colliding_entities_print_in_kafka_configs_order() {
+    let _g = lock();
+    let mut seen = std::collections::HashSet::new();
+    let ns: Vec<u32> = (0..)
+        .filter(|n| {
+            seen.insert(java_pair_hash(
+                &format!("xjm-user-{n}"),
+                &format!("xjm-client-{n}"),
+            ))
+        })
+        .take(960)
+        .collect();
+    many_pairs_identical_to_kafka_configs("xjm-user", "xjm-client", &ns, None);
+}
+
+/// The same with 1000 pairs that also share exact hashes (only 212 distinct ones): Java breaks
+/// those ties by identity hash; kquota orders them as the JVM does when identity hashes are
+/// equal, which `-XX:hashCode=2` makes them all (see crates/kquota-cli/src/javamap.rs).
+#[test]
+fn entities_of_equal_hashes_print_as_kafka_configs_with_equal_identity_hashes() {
+    let _g = lock();
+    let ns: Vec<u32> = (0..1000).collect();
+    many_pairs_identical_to_kafka_configs(
+        "xjmtie-user",
+        "xjmtie-client",
+        &ns,
+        Some("-XX:+UnlockExperimentalVMOptions -XX:hashCode=2"),
+    );
+}
+
 /// Names with control characters (newline, ESC, DEL, C1, bidi) print escaped in human output
 /// (tables, kafka-configs lines, messages) and exactly in JSON.
 #[test]

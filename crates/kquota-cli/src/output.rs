@@ -28,6 +28,19 @@ pub enum OutputFormat {
     Json,
 }
 
+/// `N noun` with the noun in the singular for 1: `plural(1, "partition")` is `1 partition`,
+/// `plural(3, "entity")` is `3 entities`.
+pub fn plural(n: impl Into<u64>, noun: &str) -> String {
+    let n = n.into();
+    if n == 1 {
+        format!("1 {noun}")
+    } else if let Some(stem) = noun.strip_suffix('y') {
+        format!("{n} {stem}ies")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
 /// Java's `Double.toString`.
 pub fn java_double(v: f64) -> String {
     if v.is_nan() {

@@ -55,7 +55,9 @@ fn cases() -> Vec<(Vec<&'static str>, &'static str, &'static str)> {
         (vec!["completions"], "kquota completions", "the following required arguments were not provided: <SHELL>"),
         (vec!["completions", "nosh"], "kquota completions", "invalid value 'nosh' for '<SHELL>' [possible values: bash, elvish, fish, powershell, zsh] (did you mean 'zsh'?)"),
         (vec!["completions", "bash", "zsh"], "kquota completions", "unexpected argument 'zsh' found"),
-        (vec!["man", "extra"], "kquota man", "unexpected argument 'extra' found"),
+        (vec!["man", "extra"], "kquota man", "no page for 'kquota extra' (commands: quotas, topics, "),
+        (vec!["man", "quotas", "describ"], "kquota man", "no page for 'kquota quotas describ' (commands: describe, alter, "),
+        (vec!["man", "--dir", "d", "quotas"], "kquota man", "the argument '--dir <DIR>' cannot be used with '[COMMAND]...'"),
         (vec!["man", "--bogus"], "kquota man", "unexpected argument '--bogus' found"),
     ];
     if cfg!(feature = "apps") {

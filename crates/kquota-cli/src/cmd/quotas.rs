@@ -223,7 +223,8 @@ pub struct ExportArgs {
     /// Write to this file instead of stdout.
     #[arg(long, short = 'f', value_name = "FILE")]
     pub file: Option<PathBuf>,
-    /// File format (default: json with `-o json`, else from the file name, else yaml).
+    /// File format (default: json with `-o json`, else from the file name: json for a .json
+    /// name, else yaml). YAML into a .json file is refused: `plan -f` reads .json as JSON.
     #[arg(long, value_enum)]
     pub format: Option<FileFormatArg>,
     #[command(flatten)]
@@ -510,9 +511,9 @@ fn report_alter(
     }
     let first = failed[0];
     Err(exit::broker(format!(
-        "{} of {} entities failed; first: {}: {}",
+        "{} of {} failed; first: {}: {}",
         failed.len(),
-        results.len(),
+        output::plural(results.len() as u64, "entity"),
         first.entity,
         first
             .error
@@ -740,8 +741,20 @@ fn export_format(a: &ExportArgs, output: Option<OutputFormat>) -> anyhow::Result
         }
         (f, o) => f.or(o),
     };
+    let named_json = a
+        .file
+        .as_ref()
+        .is_some_and(|f| Format::from_path(&f.display().to_string()) == Format::Json);
     Ok(match (chosen, &a.file) {
         (Some(FileFormatArg::Json), _) => Format::Json,
+        // `plan -f x.json` reads x.json as JSON, so YAML written there would not read back.
+        // (JSON in a .yaml file is fine: JSON is YAML.)
+        (Some(FileFormatArg::Yaml), Some(f)) if named_json => {
+            return Err(exit::usage(format!(
+                "quotas export: --format yaml into {}: a .json file is read as JSON; use --format json or a .yaml name",
+                kquota_admin::model::escape_controls(&f.display().to_string())
+            )))
+        }
         (Some(FileFormatArg::Yaml), _) => Format::Yaml,
         (None, Some(f)) => Format::from_path(&f.display().to_string()),
         (None, None) => Format::Yaml,
@@ -764,7 +777,15 @@ async fn export(a: ExportArgs, output: Option<OutputFormat>) -> anyhow::Result<(
 
 /// Runs a parsed kafka-configs invocation.
 pub async fn run_configs(inv: Invocation) -> anyhow::Result<()> {
-    let admin = connect(&inv.connect).await?;
+    let admin = connect(&inv.connect).await.map_err(|e| {
+        if inv.bootstrap_controller {
+            // Kafka's controllers do not serve client quotas (kafka-configs gets
+            // UnsupportedEndpointTypeException there); kquota needs a broker.
+            e.context("--bootstrap-controller: client quotas are served by brokers, not by KRaft controllers (kafka-configs fails there too); give a broker's address with --bootstrap-server")
+        } else {
+            e
+        }
+    })?;
     match inv.action {
         Action::Describe {
             filter,

@@ -5,7 +5,7 @@
 //! | 0 | success |
 //! | 1 | unexpected internal error, or output that cannot be written (stdout, `quotas export -f FILE`) |
 //! | 2 | usage or validation error: bad flags, bad quota values, malformed files (nothing was sent) |
-//! | 3 | the broker rejected the request (any entity failed, unsupported version, policy) |
+//! | 3 | the broker rejected the request (any entity failed, unsupported version, policy), or what was named is not there (a topic to delete, a `--broker` id) |
 //! | 4 | connection, authentication or authorization failure (unreachable broker, TLS, SASL, ACLs) |
 //!
 //! Commands return `anyhow::Result`; wrap an error with [`Failure`] (via [`usage`],

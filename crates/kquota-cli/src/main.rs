@@ -61,7 +61,8 @@ pub enum Command {
     Configs(cmd::configs::ConfigsArgs),
     /// Print a fresh MSK IAM OAUTHBEARER token (or AWS_MSK_IAM payload) to stdout.
     Token(cmd::token::TokenArgs),
-    /// Show the principal the broker will see, the client-id and the quota entity flags.
+    /// Show the principal the broker will see, the client-id and the quota entity flags (from
+    /// the same connection flags as the other commands; AWS credentials only for MSK IAM).
     Whoami(cmd::whoami::WhoamiArgs),
     /// Print shell completions for bash, zsh, fish, elvish or powershell.
     Completions(cmd::completions::CompletionsArgs),

@@ -291,6 +291,15 @@ pub fn quotas_table(result: &[EntityQuotas]) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn plural_forms() {
+        use super::plural;
+        assert_eq!(plural(1u64, "partition"), "1 partition");
+        assert_eq!(plural(0u64, "partition"), "0 partitions");
+        assert_eq!(plural(3u64, "entity"), "3 entities");
+        assert_eq!(plural(1u64, "entity"), "1 entity");
+    }
+
     use super::*;
     use kquota_admin::QuotaKey;
 

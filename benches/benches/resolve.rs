@@ -37,14 +37,15 @@ fn state(with_default_user: bool) -> Vec<EntityQuotas> {
                     (QuotaKey::RequestPercentage, 50.0),
                     (QuotaKey::ControllerMutationRate, 10.0),
                 ]
-                .into(),
+                .into_iter()
+                .collect(),
             }
         })
         .collect();
     if with_default_user {
         s.push(EntityQuotas {
             entity: Entity::new().with_user(EntityName::Default),
-            values: [(QuotaKey::ProducerByteRate, 1e6)].into(),
+            values: [(QuotaKey::ProducerByteRate, 1e6)].into_iter().collect(),
         });
     }
     s

@@ -7,6 +7,9 @@
 //	franz-peer describe   -brokers B -user U -client-id C
 //	franz-peer alter      -brokers B -user U -client-id C -value V
 //	franz-peer alter-many -brokers B -count N -value V     (N entities, one request)
+//	franz-peer apply-many -brokers B -count N -value V     (the same work as `kquota quotas apply`:
+//	                       describe everything, diff, alter what differs, then poll each broker
+//	                       until it shows the change)
 //	franz-peer produce    -brokers B -topic T -num N -size S -acks 1|all -linger-ms 5 -batch-bytes 16384
 //	franz-peer consume    -brokers B -topic T -num N
 package main
@@ -17,17 +20,19 @@ import (
 	"fmt"
 	"math/rand"
 	"os"
+	"sort"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 func main() {
 	if len(os.Args) < 2 {
-		fail("usage: franz-peer describe|alter|alter-many|produce|consume [flags]")
+		fail("usage: franz-peer describe|alter|alter-many|apply-many|produce|consume [flags]")
 	}
 	cmd := os.Args[1]
 	fs := flag.NewFlagSet(cmd, flag.ExitOnError)
@@ -74,6 +79,8 @@ func main() {
 		res, err := adm.AlterClientQuotas(ctx, entries)
 		check(err)
 		checkAltered(res)
+	case "apply-many":
+		applyMany(ctx, opts, *prefix, *count, *value)
 	case "produce":
 		// Idempotence on for acks=all, off for acks=1, like the Java client's default.
 		if *acks == "all" || *acks == "-1" {
@@ -173,4 +180,88 @@ func check(err error) {
 func fail(msg string) {
 	fmt.Fprintln(os.Stderr, "franz-peer: "+msg)
 	os.Exit(1)
+}
+
+// applyMany does what `kquota quotas apply` does for N (user, client-id) entities with one
+// producer_byte_rate each: describe every quota, alter only the entities whose value differs (one
+// request), then poll every broker with a describe until all of them show the new values.
+func applyMany(ctx context.Context, opts []kgo.Opt, prefix string, count int, value float64) {
+	cl, err := kgo.NewClient(opts...)
+	check(err)
+	defer cl.Close()
+	adm := kadm.NewClient(cl)
+	current, err := adm.DescribeClientQuotas(ctx, false, nil)
+	check(err)
+	have := make(map[string]float64, len(current))
+	for _, d := range current {
+		for _, v := range d.Values {
+			if v.Key == "producer_byte_rate" {
+				have[entityKey(d.Entity)] = v.Value
+			}
+		}
+	}
+	want := make(map[string]float64, count)
+	var entries []kadm.AlterClientQuotaEntry
+	for i := 0; i < count; i++ {
+		u, c := fmt.Sprintf("%s-user-%d", prefix, i), fmt.Sprintf("%s-client-%d", prefix, i)
+		e := entry(u, c, value)
+		k := entityKey(e.Entity)
+		want[k] = value
+		if v, ok := have[k]; !ok || v != value {
+			entries = append(entries, e)
+		}
+	}
+	if len(entries) == 0 {
+		fmt.Println("no changes")
+		return
+	}
+	res, err := adm.AlterClientQuotas(ctx, entries)
+	check(err)
+	checkAltered(res)
+	brokers, err := adm.ListBrokers(ctx)
+	check(err)
+	for _, b := range brokers {
+		wait := 2 * time.Millisecond
+		for {
+			req := kmsg.NewPtrDescribeClientQuotasRequest()
+			resp, err := req.RequestWith(ctx, cl.Broker(int(b.NodeID)))
+			check(err)
+			seen := 0
+			for _, e := range resp.Entries {
+				var ent kadm.ClientQuotaEntity
+				for _, c := range e.Entity {
+					ent = append(ent, kadm.ClientQuotaEntityComponent{Type: c.Type, Name: c.Name})
+				}
+				k := entityKey(ent)
+				if w, ok := want[k]; ok {
+					for _, v := range e.Values {
+						if v.Key == "producer_byte_rate" && v.Value == w {
+							seen++
+						}
+					}
+				}
+			}
+			if seen == len(want) {
+				break
+			}
+			time.Sleep(wait)
+			if wait < 50*time.Millisecond {
+				wait *= 2
+			}
+		}
+	}
+}
+
+// entityKey is an order-independent text form of an entity (default names as <default>).
+func entityKey(e kadm.ClientQuotaEntity) string {
+	parts := make([]string, 0, len(e))
+	for _, c := range e {
+		name := "<default>"
+		if c.Name != nil {
+			name = "'" + *c.Name + "'"
+		}
+		parts = append(parts, c.Type+"="+name)
+	}
+	sort.Strings(parts)
+	return strings.Join(parts, ",")
 }

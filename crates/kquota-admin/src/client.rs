@@ -119,6 +119,48 @@ pub enum AdminError {
         /// What is wrong.
         detail: String,
     },
+    /// An alter split into several requests failed part-way: what earlier requests applied is
+    /// in [`AlterIncomplete::answered`], the cause in [`AlterIncomplete::source`].
+    #[error(transparent)]
+    Incomplete(Box<AlterIncomplete>),
+}
+
+/// How far an alter split into several AlterClientQuotas requests got when one of them failed
+/// (see [`QuotaAdmin::alter`]). Each request is applied on its own, so the results of the
+/// requests answered before the failure stand, and callers must be able to say so.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "{source} (request {failed_request} of {requests}; the {} entities of the requests before it were answered, {} not sent)",
+    answered.len(),
+    not_sent.len()
+)]
+pub struct AlterIncomplete {
+    /// The results of the requests answered before the failure, in request order (a prefix of
+    /// the alterations).
+    pub answered: Vec<AlterResult>,
+    /// The entities of the request that failed: not applied when the broker rejected the
+    /// request as a whole ([`AlterIncomplete::rejected`]), else their outcome is unknown (the
+    /// request may have been applied without its answer being read).
+    pub unanswered: Vec<Entity>,
+    /// The entities of the later requests, which were not sent.
+    pub not_sent: Vec<Entity>,
+    /// The failed request's number (1-based).
+    pub failed_request: usize,
+    /// How many requests the alter needed.
+    pub requests: usize,
+    /// Why the request failed.
+    pub source: AdminError,
+}
+
+impl AlterIncomplete {
+    /// Whether the broker refused the failed request as a whole (its entities were not
+    /// changed), as opposed to a failure after which their outcome is unknown.
+    pub fn rejected(&self) -> bool {
+        matches!(
+            self.source,
+            AdminError::Broker { .. } | AdminError::Unsupported { .. }
+        )
+    }
 }
 
 impl AdminError {
@@ -127,6 +169,7 @@ impl AdminError {
         match self {
             AdminError::Broker { error, .. } => error.is_authorization(),
             AdminError::Net(e) => !matches!(e, kquota_net::Error::Broker { .. }),
+            AdminError::Incomplete(i) => i.source.is_access_problem(),
             _ => false,
         }
     }
@@ -148,6 +191,44 @@ pub struct AlterResult {
     pub entity: Entity,
     /// `None` on success.
     pub error: Option<BrokerError>,
+}
+
+/// A step of [`QuotaAdmin::alter_until`], told to its `progress` callback.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum AlterStep {
+    /// Request `request` of `requests` (1-based), with `entities` entities, is handed to the
+    /// connection: from here on it is awaited until answered (or failed), whatever `stop` does.
+    /// (The connection may still hold it back while the broker throttles this client.)
+    Sending {
+        /// This request's number.
+        request: usize,
+        /// How many requests the alter needs.
+        requests: usize,
+        /// Entities in this request.
+        entities: usize,
+    },
+    /// Request `request` of `requests` was answered; `answered` of `total` entities have a
+    /// result now.
+    Answered {
+        /// This request's number.
+        request: usize,
+        /// How many requests the alter needs.
+        requests: usize,
+        /// Entities with a result so far.
+        answered: usize,
+        /// Entities in the whole alter.
+        total: usize,
+    },
+}
+
+/// What [`QuotaAdmin::alter_until`] did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AlterOutcome {
+    /// The results of the entities sent, in request order (a prefix of the alterations).
+    pub results: Vec<AlterResult>,
+    /// The entities not sent because `stop` fired first (empty when every request was sent).
+    pub not_sent: Vec<Entity>,
 }
 
 /// Quota operations on a connected cluster.
@@ -278,20 +359,100 @@ impl QuotaAdmin {
 
     /// AlterClientQuotas, validated locally first. Results are matched to the request by entity
     /// (the broker answers from a map, in any order); the returned list follows request order.
-    /// Large batches are split into requests of [`MAX_ENTITIES_PER_REQUEST`] entities; if a
-    /// later request fails, the results of earlier ones are not lost: they are in the error's
-    /// context only when returned as `Ok` — so call with small batches when atomicity matters.
+    ///
+    /// Large batches are split into requests of [`MAX_ENTITIES_PER_REQUEST`] entities, each
+    /// applied by the broker on its own. When a request fails after others were sent, the error
+    /// is [`AdminError::Incomplete`]: it carries the results of the requests answered before
+    /// (those changes stand), the entities of the failed request and those not sent.
     pub async fn alter(
         &self,
         alterations: &[Alteration],
         validate_only: bool,
     ) -> Result<Vec<AlterResult>, AdminError> {
+        let outcome = self
+            .alter_until(alterations, validate_only, std::future::pending(), |_| {})
+            .await?;
+        Ok(outcome.results)
+    }
+
+    /// [`alter`](Self::alter) that can be stopped between requests: `stop` is watched before
+    /// the first request and between requests (also while waiting out a throttle the previous
+    /// answer asked for, KIP-219), never while a request is outstanding, so every request sent
+    /// is awaited until answered. When `stop` fires, the remaining entities are not sent and
+    /// are listed in [`AlterOutcome::not_sent`]. `progress` is told each [`AlterStep`].
+    ///
+    /// ```no_run
+    /// # async fn f(admin: kquota_admin::QuotaAdmin, alts: Vec<kquota_admin::Alteration>) -> Result<(), kquota_admin::AdminError> {
+    /// let stop = tokio::time::sleep(std::time::Duration::from_secs(5));
+    /// let outcome = admin.alter_until(&alts, false, stop, |step| eprintln!("{step:?}")).await?;
+    /// println!("{} answered, {} not sent", outcome.results.len(), outcome.not_sent.len());
+    /// # Ok(()) }
+    /// ```
+    pub async fn alter_until(
+        &self,
+        alterations: &[Alteration],
+        validate_only: bool,
+        stop: impl std::future::Future<Output = ()>,
+        mut progress: impl FnMut(AlterStep),
+    ) -> Result<AlterOutcome, AdminError> {
         validate_alterations(alterations)?;
-        let mut results = Vec::with_capacity(alterations.len());
-        for chunk in alterations.chunks(MAX_ENTITIES_PER_REQUEST) {
-            results.extend(self.alter_chunk(chunk, validate_only).await?);
+        tokio::pin!(stop);
+        let requests = alterations.len().div_ceil(MAX_ENTITIES_PER_REQUEST);
+        let mut results: Vec<AlterResult> = Vec::with_capacity(alterations.len());
+        // When the last answer asked the client to hold back (KIP-219), the next request waits
+        // here, where `stop` can still end the alter, rather than inside the connection.
+        let mut hold_until: Option<tokio::time::Instant> = None;
+        for (i, chunk) in alterations.chunks(MAX_ENTITIES_PER_REQUEST).enumerate() {
+            let stopped = tokio::select! {
+                biased;
+                _ = &mut stop => true,
+                _ = sleep_until_opt(hold_until) => false,
+            };
+            if stopped {
+                let not_sent = alterations[results.len()..]
+                    .iter()
+                    .map(|a| a.entity.clone())
+                    .collect();
+                return Ok(AlterOutcome { results, not_sent });
+            }
+            progress(AlterStep::Sending {
+                request: i + 1,
+                requests,
+                entities: chunk.len(),
+            });
+            match self.alter_chunk(chunk, validate_only).await {
+                Ok((answered, throttle)) => {
+                    results.extend(answered);
+                    hold_until = throttle;
+                    progress(AlterStep::Answered {
+                        request: i + 1,
+                        requests,
+                        answered: results.len(),
+                        total: alterations.len(),
+                    });
+                }
+                Err(e) if requests == 1 => return Err(e),
+                Err(source) => {
+                    let entities = |alts: &[Alteration]| -> Vec<Entity> {
+                        alts.iter().map(|a| a.entity.clone()).collect()
+                    };
+                    let start = results.len();
+                    let end = start + chunk.len();
+                    return Err(AdminError::Incomplete(Box::new(AlterIncomplete {
+                        answered: results,
+                        unanswered: entities(&alterations[start..end]),
+                        not_sent: entities(&alterations[end..]),
+                        failed_request: i + 1,
+                        requests,
+                        source,
+                    })));
+                }
+            }
         }
-        Ok(results)
+        Ok(AlterOutcome {
+            results,
+            not_sent: Vec::new(),
+        })
     }
 
     /// Waits until every broker answers DescribeClientQuotas with the state `alterations` asked
@@ -388,11 +549,13 @@ impl QuotaAdmin {
         Ok(true)
     }
 
+    /// One AlterClientQuotas request: the per-entity results and, when the broker throttled
+    /// the answer, the time until which the next request should wait.
     async fn alter_chunk(
         &self,
         alterations: &[Alteration],
         validate_only: bool,
-    ) -> Result<Vec<AlterResult>, AdminError> {
+    ) -> Result<(Vec<AlterResult>, Option<tokio::time::Instant>), AdminError> {
         let mut req = AlterClientQuotasRequest::default();
         req.validate_only = validate_only;
         req.entries = alterations
@@ -436,6 +599,12 @@ impl QuotaAdmin {
             .send(Target::Any, req)
             .await
             .map_err(|e| map_net(e, ApiKey::AlterClientQuotas))?;
+        // From v1 the client holds back after a throttled answer (KIP-219); v0 answers were
+        // already delayed by the broker.
+        let hold = u64::try_from(resp.throttle_time_ms)
+            .ok()
+            .filter(|ms| *ms > 0 && resp.api_version >= 1)
+            .map(|ms| tokio::time::Instant::now() + std::time::Duration::from_millis(ms));
         let mut by_entity: BTreeMap<Entity, Option<BrokerError>> = BTreeMap::new();
         for entry in &resp.body.entries {
             let mut entity = Entity::new();
@@ -478,7 +647,14 @@ impl QuotaAdmin {
                 error,
             });
         }
-        Ok(out)
+        Ok((out, hold))
+    }
+}
+
+/// Sleeps until `at`, or not at all.
+async fn sleep_until_opt(at: Option<tokio::time::Instant>) {
+    if let Some(at) = at {
+        tokio::time::sleep_until(at).await;
     }
 }
 

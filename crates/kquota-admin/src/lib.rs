@@ -29,7 +29,10 @@ pub mod resolve;
 pub mod scram;
 pub mod validate;
 
-pub use client::{AdminError, AlterResult, BrokerError, QuotaAdmin, WireEntry};
+pub use client::{
+    AdminError, AlterIncomplete, AlterOutcome, AlterResult, AlterStep, BrokerError, QuotaAdmin,
+    WireEntry,
+};
 pub use filter::{Component, Filter, Match};
 pub use model::{
     Alteration, Entity, EntityName, EntityQuotas, EntityType, Op, QuotaKey, QuotaValues, Shape,

@@ -415,6 +415,11 @@ impl QuotaFile {
     pub fn entities(&self) -> Vec<EntityQuotas> {
         self.quotas.iter().map(|e| e.0.clone()).collect()
     }
+
+    /// The desired entities, consuming the file (no copy).
+    pub fn into_entities(self) -> Vec<EntityQuotas> {
+        self.quotas.into_iter().map(|e| e.0).collect()
+    }
 }
 
 /// What happens to one entity.
@@ -682,7 +687,7 @@ pub fn fmt_num(v: f64) -> String {
 /// ```
 /// use kquota_admin::{diff, Entity, EntityName, EntityQuotas, QuotaKey};
 /// let e = EntityQuotas { entity: Entity::new().with_client_id(EntityName::named("c")),
-///                        values: [(QuotaKey::ProducerByteRate, 1024.0)].into() };
+///                        values: [(QuotaKey::ProducerByteRate, 1024.0)].into_iter().collect() };
 /// assert!(diff(&[e.clone()], &[e.clone()], true).is_empty());
 /// assert_eq!(diff(&[], &[e], false).changes.len(), 1);
 /// ```
@@ -970,7 +975,7 @@ mod tests {
             .iter()
             .map(|n| EntityQuotas {
                 entity: Entity::new().with_client_id(EntityName::named(*n)),
-                values: [(QuotaKey::ProducerByteRate, 1024.0)].into(),
+                values: [(QuotaKey::ProducerByteRate, 1024.0)].into_iter().collect(),
             })
             .chain([EntityQuotas {
                 entity: Entity::new()
@@ -982,7 +987,8 @@ mod tests {
                     (QuotaKey::ConsumerByteRate, 1e17),
                     (QuotaKey::ControllerMutationRate, 0.00001),
                 ]
-                .into(),
+                .into_iter()
+                .collect(),
             }])
             .collect();
         QuotaFile::from_state(&state)
@@ -1103,21 +1109,22 @@ mod tests {
                     (QuotaKey::ProducerByteRate, 1.0),
                     (QuotaKey::ConsumerByteRate, 2.0),
                 ]
-                .into(),
+                .into_iter()
+                .collect(),
             },
             EntityQuotas {
                 entity: c.clone(),
-                values: [(QuotaKey::ProducerByteRate, 5.0)].into(),
+                values: [(QuotaKey::ProducerByteRate, 5.0)].into_iter().collect(),
             },
         ];
         let desired = vec![
             EntityQuotas {
                 entity: a.clone(),
-                values: [(QuotaKey::ProducerByteRate, 10.0)].into(),
+                values: [(QuotaKey::ProducerByteRate, 10.0)].into_iter().collect(),
             },
             EntityQuotas {
                 entity: b.clone(),
-                values: [(QuotaKey::RequestPercentage, 3.5)].into(),
+                values: [(QuotaKey::RequestPercentage, 3.5)].into_iter().collect(),
             },
         ];
         let p = diff(&current, &desired, false);

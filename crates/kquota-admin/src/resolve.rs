@@ -112,9 +112,9 @@ pub fn precedence_chain(user: &str, client_id: &str) -> [(u8, Entity, Sharing); 
 /// use kquota_admin::{resolve, Entity, EntityName, EntityQuotas, QuotaKey};
 /// let state = vec![
 ///     EntityQuotas { entity: Entity::new().with_user(EntityName::Default).with_client_id(EntityName::named("app")),
-///                    values: [(QuotaKey::ProducerByteRate, 1e6)].into() },
+///                    values: [(QuotaKey::ProducerByteRate, 1e6)].into_iter().collect() },
 ///     EntityQuotas { entity: Entity::new().with_user(EntityName::Default),
-///                    values: [(QuotaKey::ProducerByteRate, 1e9)].into() },
+///                    values: [(QuotaKey::ProducerByteRate, 1e9)].into_iter().collect() },
 /// ];
 /// let r = resolve(&state, "arn:aws:sts::1:assumed-role/R/s-123", "app");
 /// let p = r.keys.iter().find(|k| k.key == QuotaKey::ProducerByteRate).unwrap();
@@ -218,7 +218,7 @@ mod tests {
     fn eq(entity: Entity, v: f64) -> EntityQuotas {
         EntityQuotas {
             entity,
-            values: [(QuotaKey::ProducerByteRate, v)].into(),
+            values: [(QuotaKey::ProducerByteRate, v)].into_iter().collect(),
         }
     }
 
@@ -270,7 +270,7 @@ mod tests {
         let state = vec![
             EntityQuotas {
                 entity: Entity::new().with_user(EntityName::named("u")),
-                values: [(QuotaKey::ProducerByteRate, 10.0)].into(),
+                values: [(QuotaKey::ProducerByteRate, 10.0)].into_iter().collect(),
             },
             EntityQuotas {
                 entity: Entity::new().with_client_id(EntityName::named("c")),
@@ -278,7 +278,8 @@ mod tests {
                     (QuotaKey::ProducerByteRate, 20.0),
                     (QuotaKey::ConsumerByteRate, 30.0),
                 ]
-                .into(),
+                .into_iter()
+                .collect(),
             },
         ];
         let r = resolve(&state, "u", "c");
@@ -294,11 +295,15 @@ mod tests {
         let state = vec![
             EntityQuotas {
                 entity: Entity::new().with_ip(EntityName::named("::1")),
-                values: [(QuotaKey::ConnectionCreationRate, 5.0)].into(),
+                values: [(QuotaKey::ConnectionCreationRate, 5.0)]
+                    .into_iter()
+                    .collect(),
             },
             EntityQuotas {
                 entity: Entity::new().with_ip(EntityName::Default),
-                values: [(QuotaKey::ConnectionCreationRate, 50.0)].into(),
+                values: [(QuotaKey::ConnectionCreationRate, 50.0)]
+                    .into_iter()
+                    .collect(),
             },
         ];
         let r = resolve_ip(&state, "0:0::1");

@@ -3,7 +3,9 @@
 
 use std::time::Duration;
 
-use kquota_admin::{AdminError, Alteration, EntityQuotas, Filter, QuotaAdmin};
+use kquota_admin::{
+    AdminError, AlterOutcome, AlterStep, Alteration, EntityQuotas, Filter, QuotaAdmin,
+};
 use kquota_net::{
     ClientConfig, Cluster, SaslConfig, ScramMechanism, Secret, Security, Target, TlsConfig,
 };
@@ -171,7 +173,13 @@ pub async fn connect(s: &Settings) -> anyhow::Result<Admin> {
 /// Maps admin errors to exit classes.
 pub fn classify(e: AdminError) -> anyhow::Error {
     let msg = e.to_string();
-    match &e {
+    classify_as(&e, msg)
+}
+
+/// The exit class of `e` with another message.
+pub fn classify_as(e: &AdminError, msg: String) -> anyhow::Error {
+    match e {
+        AdminError::Incomplete(i) => classify_as(&i.source, msg),
         AdminError::Validation(_) | AdminError::InvalidTopic(_) => exit::usage(msg),
         AdminError::Net(n) => match n {
             kquota_net::Error::Broker { .. } => exit::broker(msg),
@@ -237,38 +245,31 @@ impl Admin {
             .map_err(classify)
     }
 
-    /// Alter; per-entity results (the caller decides about failures).
-    pub async fn alter(
+    /// AlterClientQuotas in requests of up to 1 000 entities, stoppable between requests (see
+    /// [`QuotaAdmin::alter_until`]). The error is left unclassified: an
+    /// [`AdminError::Incomplete`] carries what the requests answered before the failure applied.
+    pub async fn alter_until(
         &self,
         alts: &[Alteration],
         validate_only: bool,
-    ) -> anyhow::Result<Vec<AlterResult>> {
-        let results = self
-            .inner
-            .alter(alts, validate_only)
+        stop: impl std::future::Future<Output = ()>,
+        progress: impl FnMut(AlterStep),
+    ) -> Result<AlterOutcome, AdminError> {
+        self.inner
+            .alter_until(alts, validate_only, stop, progress)
             .await
-            .map_err(classify)?;
-        if !validate_only {
-            // Return only once every broker shows the change, so that a describe (or a load
-            // test) right after `alter` sees it: brokers replay the controller's change a few
-            // milliseconds after it is acknowledged.
-            let applied: Vec<Alteration> = alts
-                .iter()
-                .zip(&results)
-                .filter(|(_, r)| r.error.is_none())
-                .map(|(a, _)| a.clone())
-                .collect();
-            let lagging = self
-                .inner
-                .wait_applied(&applied, std::time::Duration::from_secs(10))
-                .await
-                .map_err(classify)?;
-            if !lagging.is_empty() {
-                eprintln!(
-                    "warning: the change is committed, but brokers {lagging:?} did not show it within 10 s"
-                );
-            }
-        }
-        Ok(results)
+    }
+
+    /// Waits until every broker shows `applied` (brokers replay the controller's change a few
+    /// milliseconds after it is acknowledged), so that a describe (or a load test) right after
+    /// `alter` sees it. Returns the ids of brokers that still did not after [`PROPAGATION_WITHIN`].
+    pub async fn wait_applied(&self, applied: &[Alteration]) -> anyhow::Result<Vec<i32>> {
+        self.inner
+            .wait_applied(applied, PROPAGATION_WITHIN)
+            .await
+            .map_err(classify)
     }
 }
+
+/// How long a quota change waits until every broker shows it.
+pub const PROPAGATION_WITHIN: Duration = Duration::from_secs(10);

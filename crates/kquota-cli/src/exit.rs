@@ -7,6 +7,7 @@
 //! | 2 | usage or validation error: bad flags, bad quota values, malformed files (nothing was sent) |
 //! | 3 | the broker rejected the request (any entity failed, unsupported version, policy), or what was named is not there (a topic to delete, a `--broker` id) |
 //! | 4 | connection, authentication or authorization failure (unreachable broker, TLS, SASL, ACLs) |
+//! | 130 | interrupted (Ctrl-C or SIGTERM): what was already sent was settled and reported first (see [`crate::interrupt`]) |
 //!
 //! Commands return `anyhow::Result`; wrap an error with [`Failure`] (via [`usage`],
 //! [`broker`], [`connection`] or the [`Classify`] trait) to pick its exit code.
@@ -23,12 +24,16 @@ pub const USAGE: u8 = 2;
 pub const BROKER: u8 = 3;
 /// Connection, authentication or authorization failure.
 pub const CONNECTION: u8 = 4;
+/// Interrupted by Ctrl-C or SIGTERM.
+pub const INTERRUPTED: u8 = crate::interrupt::INTERRUPTED;
 
 /// Help text listing the exit codes (shown in `kquota --help`).
 pub const EXIT_CODES_HELP: &str =
     "Exit codes: 0 success; 1 internal error or output that cannot be written; 2 usage or validation error \
 (nothing sent); 3 the broker rejected the request (any failed entity fails the command); \
-4 connection, authentication or authorization failure; 141 stdout closed early (as for SIGPIPE).";
+4 connection, authentication or authorization failure; 130 interrupted (Ctrl-C or SIGTERM; \
+quota and topic changes, produce and consume first settle and report what was already sent, a \
+second Ctrl-C stops at once); 141 stdout closed early (as for SIGPIPE).";
 
 /// The class of a failure, which decides the exit code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,6 +44,9 @@ pub enum Kind {
     Broker,
     /// Connection/auth failure (exit 4).
     Connection,
+    /// Interrupted by Ctrl-C or SIGTERM (exit 130); the message is printed as it is, without
+    /// the `error: ` prefix.
+    Interrupted,
 }
 
 impl Kind {
@@ -48,6 +56,7 @@ impl Kind {
             Kind::Usage => USAGE,
             Kind::Broker => BROKER,
             Kind::Connection => CONNECTION,
+            Kind::Interrupted => INTERRUPTED,
         }
     }
 }
@@ -94,6 +103,39 @@ pub fn connection(msg: impl fmt::Display) -> anyhow::Error {
         message: msg.to_string(),
     }
     .into()
+}
+
+/// The run was interrupted (Ctrl-C, SIGTERM); `msg` is the whole line, starting with
+/// `interrupted: `.
+pub fn interrupted(msg: impl fmt::Display) -> anyhow::Error {
+    Failure {
+        kind: Kind::Interrupted,
+        message: msg.to_string(),
+    }
+    .into()
+}
+
+/// `msg` with the exit class of `err` (its first [`Failure`]; internal when it has none).
+pub fn reclassify(err: &anyhow::Error, msg: impl fmt::Display) -> anyhow::Error {
+    let kind = err
+        .chain()
+        .find_map(|c| c.downcast_ref::<Failure>().map(|f| f.kind));
+    match kind {
+        Some(kind) => Failure {
+            kind,
+            message: msg.to_string(),
+        }
+        .into(),
+        None => anyhow::anyhow!("{msg}"),
+    }
+}
+
+/// Whether the error is an interruption (printed without the `error: ` prefix).
+pub fn is_interrupted(err: &anyhow::Error) -> bool {
+    err.chain().any(|c| {
+        c.downcast_ref::<Failure>()
+            .is_some_and(|f| f.kind == Kind::Interrupted)
+    })
 }
 
 /// Classifies any error into an exit code: the first [`Failure`] in the chain decides, else

@@ -4,7 +4,9 @@
 //! `pub async fn run(args: <Name>Args) -> anyhow::Result<()>`, add `pub mod <name>;` to
 //! `src/cmd/mod.rs`, one variant to [`Command`] and one arm to [`dispatch`]. Connect with
 //! `#[command(flatten)] connect: connect::ConnectArgs` so every command takes the same flags.
-//! Classify errors with `exit::usage/broker/connection` to get the documented exit codes.
+//! Classify errors with `exit::usage/broker/connection` to get the documented exit codes. A
+//! command that changes something or owes a summary holds an `interrupt::claim` so Ctrl-C lets
+//! it settle and report what was already sent (see `src/interrupt.rs`).
 
 mod app_config;
 mod backend;
@@ -13,6 +15,7 @@ mod cloudwatch;
 mod cmd;
 mod connect;
 mod exit;
+mod interrupt;
 mod javamap;
 mod output;
 mod properties;
@@ -229,7 +232,11 @@ fn main() -> ExitCode {
             return ExitCode::from(exit::INTERNAL);
         }
     };
-    match rt.block_on(dispatch(cli.command)) {
+    let run = async {
+        interrupt::install();
+        dispatch(cli.command).await
+    };
+    match rt.block_on(run) {
         Ok(()) => ExitCode::from(exit::OK),
         // A write to stdout that failed as a whole (e.g. `kquota man | head`); a broken broker
         // connection is a kquota-net error, never a bare io::Error here.
@@ -238,6 +245,10 @@ fn main() -> ExitCode {
                 .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe) =>
         {
             ExitCode::from(CLOSED_STDOUT)
+        }
+        Err(e) if exit::is_interrupted(&e) => {
+            eprintln!("{}", exit::one_line(&e));
+            ExitCode::from(exit::INTERRUPTED)
         }
         Err(e) => {
             eprintln!("error: {}", exit::one_line(&e));

@@ -402,7 +402,7 @@ mod tests {
             entity: Entity::new()
                 .with_user(EntityName::Default)
                 .with_client_id(EntityName::named("<default>")),
-            values: [(QuotaKey::ConsumerByteRate, 5120.0)].into(),
+            values: [(QuotaKey::ConsumerByteRate, 5120.0)].into_iter().collect(),
         };
         let v = quotas_json(&[eq]);
         assert_eq!(

@@ -579,16 +579,39 @@ impl Consumer {
     }
 
     /// Commits (with a group and auto-commit), leaves the group and stops fetching.
-    pub async fn close(mut self) {
-        self.fetchers = None;
-        if self.config.auto_commit && self.config.group_id.is_some() && !self.positions.is_empty() {
-            if let Err(e) = self.commit().await {
-                debug!(error = %e, "final commit failed");
-            }
+    pub async fn close(self) {
+        if let Err(e) = self.close_committing().await {
+            debug!(error = %e, "final commit failed");
         }
+    }
+
+    /// [`close`](Self::close), telling how the final commit went: `Ok(true)` when the
+    /// positions were committed, `Ok(false)` when there was nothing to commit (no group,
+    /// auto-commit off, nothing assigned). The group is left either way.
+    ///
+    /// ```no_run
+    /// # async fn f(consumer: kquota_client::consumer::Consumer) {
+    /// match consumer.close_committing().await {
+    ///     Ok(true) => println!("offsets committed"),
+    ///     Ok(false) => println!("nothing to commit"),
+    ///     Err(e) => eprintln!("offsets not committed: {e}"),
+    /// }
+    /// # }
+    /// ```
+    pub async fn close_committing(mut self) -> Result<bool, ClientError> {
+        self.fetchers = None;
+        let commit = if self.config.auto_commit
+            && self.config.group_id.is_some()
+            && !self.positions.is_empty()
+        {
+            self.commit().await.map(|()| true)
+        } else {
+            Ok(false)
+        };
         if let Some(mut g) = self.group.take() {
             g.leave(&self).await;
         }
+        commit
     }
 }
 

@@ -7,7 +7,8 @@
 //! stdout. With `--cw-namespace` the same metrics go to CloudWatch at each interval and at the
 //! end (see [`crate::cloudwatch`]). A topic that does not exist, a group the principal may not
 //! use, or a lost connection ends the run with one error line (after the summary of what was
-//! read, if anything was).
+//! read, if anything was). Ctrl-C or SIGTERM stops fetching, commits the offsets of exactly the
+//! records read (in a group), leaves the group, prints the summary and exits 130.
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -19,12 +20,16 @@ use kquota_client::TopicPartition;
 
 use super::produce::{
     classify, classify_with, print_final, print_metrics, AppIdentityArgs, Printer, ProduceSummary,
-    ThrottleNotices,
+    ThrottleNotices, Unsettled,
 };
 use crate::app_config::{self, App, FileValues};
 use crate::cloudwatch::{self, CloudWatchArgs, Publisher};
 use crate::connect::{ConnectArgs, Settings};
 use crate::exit;
+use crate::interrupt;
+
+/// The line of an interruption before the first record.
+const NOTHING_READ: &str = "interrupted: no record was read";
 
 /// `kquota consume` flags.
 #[derive(Args, Debug)]
@@ -158,31 +163,76 @@ pub async fn run(args: ConsumeArgs) -> anyhow::Result<()> {
     let settings = args.identity.settings(&args.connect, App::Consumer)?;
     let config = consumer_config(&args, &settings)?;
     let printer = Printer::new(args.json, args.quiet);
-    let publisher =
-        Publisher::start(&args.cloudwatch, args.identity.aws_settings(&args.connect)).await?;
-    let cluster = args.identity.connect(&args.connect, App::Consumer).await?;
-    let in_group = config.group_id.is_some();
+    // Ctrl-C / SIGTERM: fetching stops, the positions of what was read are committed (in a
+    // group), the group is left and the summary printed (exit 130); a second one stops at once.
+    let claim = interrupt::claim(|| NOTHING_READ.to_string());
+    let publisher = claim
+        .unless_interrupted(
+            Publisher::start(&args.cloudwatch, args.identity.aws_settings(&args.connect)),
+            NOTHING_READ,
+        )
+        .await?;
+    let cluster = claim
+        .unless_interrupted(
+            args.identity.connect(&args.connect, App::Consumer),
+            NOTHING_READ,
+        )
+        .await?;
+    let group = config.group_id.clone();
+    let in_group = group.is_some();
+    let commits = in_group && config.auto_commit;
     let mut consumer = Consumer::new(cluster.clone(), config);
-    let setup = if !args.partitions.is_empty() {
-        consumer
-            .assign(
-                args.partitions
-                    .iter()
-                    .map(|p| TopicPartition::new(args.topic_name.clone(), *p))
-                    .collect(),
-            )
-            .await
-    } else if in_group {
-        consumer.subscribe(vec![args.topic_name.clone()]).await
-    } else {
-        consumer
-            .assign_topics(std::slice::from_ref(&args.topic_name))
-            .await
+    let read = Unsettled::default();
+    {
+        let read = read.clone();
+        let group = group.clone();
+        claim.on_second(move || match (&group, commits) {
+            (Some(g), true) => format!(
+                "interrupted again: stopped without committing the offsets of the {} record(s) read or leaving group '{g}'",
+                read.get()
+            ),
+            (Some(g), false) => format!(
+                "interrupted again: stopped after {} record(s) read without leaving group '{g}'",
+                read.get()
+            ),
+            (None, _) => format!("interrupted again: stopped after {} record(s) read", read.get()),
+        });
+    }
+    let setup = async {
+        if !args.partitions.is_empty() {
+            consumer
+                .assign(
+                    args.partitions
+                        .iter()
+                        .map(|p| TopicPartition::new(args.topic_name.clone(), *p))
+                        .collect(),
+                )
+                .await
+        } else if in_group {
+            consumer.subscribe(vec![args.topic_name.clone()]).await
+        } else {
+            consumer
+                .assign_topics(std::slice::from_ref(&args.topic_name))
+                .await
+        }
     };
-    if let Err(e) = setup {
-        consumer.close().await;
-        cluster.close().await;
-        return Err(classify(e));
+    let setup = tokio::select! {
+        biased;
+        _ = claim.first() => None,
+        r = setup => Some(r),
+    };
+    match setup {
+        Some(Ok(())) => {}
+        Some(Err(e)) => {
+            consumer.close().await;
+            cluster.close().await;
+            return Err(classify(e));
+        }
+        None => {
+            consumer.close().await;
+            cluster.close().await;
+            return Err(exit::interrupted(NOTHING_READ));
+        }
     }
     let metrics = consumer.metrics();
     let mut notices = ThrottleNotices::new(ClientKind::Consumer, printer, args.quiet);
@@ -193,8 +243,15 @@ pub async fn run(args: ConsumeArgs) -> anyhow::Result<()> {
     let mut next_print = start + Duration::from_secs(args.metrics_interval.max(1));
     let mut next_progress = start;
     let mut result: Result<(), kquota_client::ClientError> = Ok(());
-    while s.acked < limit && stop_at.is_none_or(|t| Instant::now() < t) {
-        match consumer.poll(Duration::from_millis(250)).await {
+    while s.acked < limit && stop_at.is_none_or(|t| Instant::now() < t) && !claim.received() {
+        // A poll stopped half-way hands out nothing: positions move only with the records it
+        // returns, so what was printed is exactly what gets committed.
+        let polled = tokio::select! {
+            biased;
+            r = consumer.poll(Duration::from_millis(250)) => r,
+            _ = claim.first() => break,
+        };
+        match polled {
             Ok(mut records) => {
                 // Stop at exactly --num-messages: hand the rest back (seek to the first record
                 // not taken, per partition) so the final commit does not skip them.
@@ -237,6 +294,7 @@ pub async fn run(args: ConsumeArgs) -> anyhow::Result<()> {
                 }
                 s.acked += records.len() as u64;
                 s.sent = s.acked;
+                read.set(s.acked);
             }
             Err(e) => {
                 result = Err(e);
@@ -258,6 +316,7 @@ pub async fn run(args: ConsumeArgs) -> anyhow::Result<()> {
             cloudwatch::publish(&publisher, &snap);
         }
     }
+    s.interrupted = claim.received();
     notices.finish(&metrics);
     s.elapsed = start.elapsed();
     if printer.progress {
@@ -266,11 +325,46 @@ pub async fn run(args: ConsumeArgs) -> anyhow::Result<()> {
     }
     let snap = metrics.snapshot();
     cloudwatch::publish(&publisher, &snap);
-    consumer.close().await;
+    let committed = consumer.close_committing().await;
     cluster.close().await;
     let report = cloudwatch::finish(publisher).await;
-    if result.is_ok() || s.acked > 0 {
+    if result.is_ok() || s.acked > 0 || s.interrupted {
         print_final("consume", &snap, &s, printer);
+    }
+    if s.interrupted {
+        let offsets = match (&group, committed) {
+            (Some(g), Ok(true)) => format!("; offsets committed and group '{g}' left"),
+            (Some(g), Ok(false)) if commits => {
+                format!("; nothing to commit; group '{g}' left")
+            }
+            (Some(g), Ok(false)) => {
+                format!("; offsets not committed (enable.auto.commit=false); group '{g}' left")
+            }
+            (Some(g), Err(e)) => format!(
+                "; committing the offsets failed ({}); group '{g}' left",
+                exit::one_line(&classify(e))
+            ),
+            (None, _) => String::new(),
+        };
+        let failed = match result {
+            Err(e) => format!(
+                "; the run had failed before: {}",
+                exit::one_line(&classify(e))
+            ),
+            Ok(()) => String::new(),
+        };
+        let cw = report
+            .into_result()
+            .err()
+            .map(|e| format!("; {}", exit::one_line(&e)))
+            .unwrap_or_default();
+        return Err(exit::interrupted(format!(
+            "interrupted: stopped after {} record(s) read{offsets}{failed}{cw}",
+            s.acked
+        )));
+    }
+    if let (Some(_), Err(e)) = (&group, committed) {
+        tracing::debug!(error = %e, "final commit failed");
     }
     if let Err(e) = result {
         let read = if s.acked > 0 {

@@ -12,7 +12,9 @@
 //! accounts for all of them (`acked + failed == records`). An error that every later record
 //! would hit as well (unknown topic, record too large, an ACL refusal, the cluster unreachable)
 //! stops the run: nothing more is sent, the records already accepted are settled (delivered or
-//! reported), the summary is printed, and the command ends with that error on one line.
+//! reported), the summary is printed, and the command ends with that error on one line. Ctrl-C
+//! or SIGTERM ends the run the same way (no new record, those taken settled, the summary
+//! printed, exit 130); a second one ends it at once, counting the records left unsettled.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::io::IsTerminal as _;
@@ -28,6 +30,7 @@ use crate::app_config::{self, App, FileValues};
 use crate::cloudwatch::{self, CloudWatchArgs, Publisher};
 use crate::connect::{ConnectArgs, Settings};
 use crate::exit;
+use crate::interrupt::{self, Claim};
 
 /// `--producer-type`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -128,6 +131,29 @@ pub struct ProduceSummary {
     pub failed: u64,
     /// From the first send until the last record was settled.
     pub elapsed: Duration,
+    /// The run was stopped by Ctrl-C or SIGTERM.
+    pub interrupted: bool,
+}
+
+/// The count a second Ctrl-C reports: records taken but not settled yet (produce), or read
+/// but not committed (consume).
+#[derive(Clone, Default)]
+pub struct Unsettled(std::sync::Arc<std::sync::atomic::AtomicU64>);
+
+impl Unsettled {
+    /// Sets the count.
+    pub fn set(&self, n: u64) {
+        self.0.store(n, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// The count.
+    pub fn get(&self) -> u64 {
+        self.0.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    fn track(&self, s: &ProduceSummary) {
+        self.set(s.sent - s.acked - s.failed);
+    }
 }
 
 /// How an app prints: JSON lines or text on stdout, and whether the live progress line is on
@@ -471,17 +497,58 @@ pub async fn run(args: ProduceArgs) -> anyhow::Result<()> {
     let settings = args.identity.settings(&args.connect, App::Producer)?;
     let config = producer_config(&args, &settings)?;
     let printer = Printer::new(args.json, args.quiet);
-    let publisher =
-        Publisher::start(&args.cloudwatch, args.identity.aws_settings(&args.connect)).await?;
-    let cluster = args.identity.connect(&args.connect, App::Producer).await?;
-    let producer = match Producer::new(cluster.clone(), config.clone()).await {
+    // Ctrl-C / SIGTERM: no more records are taken, those taken are settled and the summary is
+    // printed (exit 130); a second one stops at once, saying how many were left unsettled.
+    let claim = interrupt::claim(|| NOTHING_SENT.to_string());
+    let publisher = claim
+        .unless_interrupted(
+            Publisher::start(&args.cloudwatch, args.identity.aws_settings(&args.connect)),
+            NOTHING_SENT,
+        )
+        .await?;
+    let cluster = claim
+        .unless_interrupted(
+            args.identity.connect(&args.connect, App::Producer),
+            NOTHING_SENT,
+        )
+        .await?;
+    let producer = match claim
+        .unless_interrupted(
+            async {
+                Producer::new(cluster.clone(), config.clone())
+                    .await
+                    .map_err(classify)
+            },
+            NOTHING_SENT,
+        )
+        .await
+    {
         Ok(p) => p,
         Err(e) => {
             cluster.close().await;
-            return Err(classify(e));
+            return Err(e);
         }
     };
-    let outcome = produce_loop(&producer, &args, &config, &publisher, printer).await;
+    let unsettled_count = Unsettled::default();
+    {
+        let count = unsettled_count.clone();
+        claim.on_second(move || {
+            format!(
+                "interrupted again: stopped with {} record(s) unsettled (neither acknowledged nor reported failed; they may or may not have been written)",
+                count.get()
+            )
+        });
+    }
+    let outcome = produce_loop(
+        &producer,
+        &args,
+        &config,
+        &publisher,
+        printer,
+        &claim,
+        &unsettled_count,
+    )
+    .await;
     let summary = outcome.summary;
     let snap = producer.metrics().snapshot();
     cloudwatch::publish(&publisher, &snap);
@@ -500,6 +567,29 @@ pub async fn run(args: ProduceArgs) -> anyhow::Result<()> {
             .map(|e| format!("; {}", exit::one_line(&e)))
             .unwrap_or_default()
     };
+    if summary.interrupted {
+        let fatal = outcome
+            .fatal
+            .map(|e| {
+                format!(
+                    "; the run had failed before: {}",
+                    exit::one_line(&classify(e))
+                )
+            })
+            .unwrap_or_default();
+        let errors = if summary.failed > 0 && !printer.json {
+            " (see the errors above)"
+        } else {
+            ""
+        };
+        return Err(exit::interrupted(format!(
+            "interrupted: stopped after {} record(s): {} acknowledged, {} failed{errors}{fatal}{}",
+            summary.sent,
+            summary.acked,
+            summary.failed,
+            cw()
+        )));
+    }
     if let Some(e) = outcome.fatal {
         let counts = if summary.sent > 0 {
             format!(
@@ -675,12 +765,21 @@ impl MetricsTick<'_> {
     }
 }
 
+/// The line of an interruption before the first record.
+const NOTHING_SENT: &str = "interrupted: no record was sent";
+
+/// Sends the records and settles each of them. A signal under `claim` ends the sending: a
+/// record not yet taken by the producer (waiting for buffer space or metadata, or for its
+/// turn at `--rate`) is not sent; a sync send already taken is awaited. What was taken is
+/// settled as at the normal end. `unsettled_count` follows the records taken and not settled.
 async fn produce_loop(
     producer: &Producer,
     args: &ProduceArgs,
     config: &ProducerConfig,
     publisher: &Option<Publisher>,
     printer: Printer,
+    claim: &Claim,
+    unsettled_count: &Unsettled,
 ) -> Outcome {
     let limit = args.num_messages.unwrap_or(if args.duration.is_some() {
         u64::MAX
@@ -722,18 +821,30 @@ async fn produce_loop(
                 reporter.report(&e);
             }
         };
-    while fatal.is_none() && s.sent < limit && stop_at.is_none_or(|t| Instant::now() < t) {
+    while fatal.is_none()
+        && s.sent < limit
+        && stop_at.is_none_or(|t| Instant::now() < t)
+        && !claim.received()
+    {
         if args.rate > 0.0 {
             // Record k is due k/rate seconds after the start; one due at or after the end of
             // --duration is not sent, so a run sends exactly rate × duration records.
             let due = start + Duration::from_secs_f64(s.sent as f64 / args.rate);
             if let Some(end) = stop_at.filter(|t| due >= *t) {
                 // The run still lasts --duration.
-                tokio::time::sleep_until(end.into()).await;
+                tokio::select! {
+                    biased;
+                    _ = claim.first() => {}
+                    _ = tokio::time::sleep_until(end.into()) => {}
+                }
                 break;
             }
             if due > Instant::now() {
-                tokio::time::sleep_until(due.into()).await;
+                tokio::select! {
+                    biased;
+                    _ = claim.first() => break,
+                    _ = tokio::time::sleep_until(due.into()) => {}
+                }
             }
         }
         let value = payload(s.sent, args.message_size);
@@ -743,14 +854,23 @@ async fn produce_loop(
         // `send` errors mean the record was not accepted; delivery errors come from its future.
         // As in the Java client, max.block.ms bounds the wait for metadata and buffer space.
         let send_by = (now + max_block + SEND_GRACE).into();
-        let send = tokio::time::timeout_at(send_by, producer.send(record));
+        // `send` takes the record only when it returns: stopped before, it is not sent.
+        let send = async {
+            tokio::select! {
+                biased;
+                r = tokio::time::timeout_at(send_by, producer.send(record)) => Some(r),
+                _ = claim.first() => None,
+            }
+        };
         let accepted = match tick.around(send, &s).await {
-            Ok(r) => r,
-            Err(_) => Err(not_accepted(&args.topic_name, max_block)),
+            None => break,
+            Some(Ok(r)) => r,
+            Some(Err(_)) => Err(not_accepted(&args.topic_name, max_block)),
         };
         match accepted {
             Ok(f) if args.producer_type == ProducerType::Sync => {
                 s.sent += 1;
+                unsettled_count.track(&s);
                 // Sync mode: send it now and wait for its acknowledgement.
                 let settle = tokio::time::timeout(settle_within, async {
                     producer.flush().await;
@@ -785,6 +905,7 @@ async fn produce_loop(
             }
             pending.pop_front();
         }
+        unsettled_count.track(&s);
         // The send may have waited (sync mode, a full buffer, a throttle): read the clock again.
         let now = Instant::now();
         notices.check_at(&metrics, now);
@@ -798,6 +919,14 @@ async fn produce_loop(
     }
     // The run is over: what is still queued leaves now instead of after linger.ms.
     producer.flush_nowait();
+    if claim.received() && !pending.is_empty() {
+        eprintln!(
+            "{}interrupted: settling the {} record(s) already sent (each is acknowledged or reported failed within delivery.timeout.ms, {} ms); press Ctrl-C again to stop without them",
+            printer.err_prefix(),
+            pending.len(),
+            config.delivery_timeout.as_millis()
+        );
+    }
     // Every accepted record ends acknowledged or failed (at the latest after the delivery
     // timeout), also after a fatal error; one without an outcome by then is reported failed.
     for (by, f) in pending {
@@ -807,7 +936,9 @@ async fn produce_loop(
             Ok(_) => s.acked += 1,
             Err(e) => settle_err(e, &mut s, &mut fatal),
         }
+        unsettled_count.track(&s);
     }
+    s.interrupted = claim.received();
     notices.finish(&metrics);
     s.elapsed = start.elapsed();
     if printer.progress {
@@ -950,15 +1081,19 @@ pub fn print_final(kind: &str, snap: &MetricsSnapshot, s: &ProduceSummary, print
     if printer.json {
         let mut v = metrics_json(kind, s.elapsed, snap, s);
         v["type"] = serde_json::json!("summary");
+        if s.interrupted {
+            v["interrupted"] = serde_json::json!(true);
+        }
         println!("{v}");
     } else {
         println!(
-            "{}{kind}: {}, {} ok, {} failed in {:.1} s",
+            "{}{kind}: {}, {} ok, {} failed in {:.1} s{}",
             printer.out_prefix(),
             crate::output::plural(s.sent, "record"),
             s.acked,
             s.failed,
-            s.elapsed.as_secs_f64()
+            s.elapsed.as_secs_f64(),
+            if s.interrupted { " (interrupted)" } else { "" }
         );
         print_metrics(kind, s.elapsed, snap, s, printer);
     }
@@ -1159,6 +1294,7 @@ mod tests {
                 acked: 1,
                 failed: 0,
                 elapsed: Duration::from_millis(2500),
+                interrupted: false,
             },
         );
         assert_eq!(v["produce-throttle-time-max"], 250.0);

@@ -5,9 +5,9 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::{Args, Subcommand, ValueEnum};
 use kquota_admin::{
-    diff, name_warnings, parse_value, resolve, resolve_ip, validate_alterations, Alteration,
-    Component, Entity, EntityName, EntityQuotas, EntityType, Filter, Format, Match, Op, Plan,
-    QuotaFile, QuotaKey, Resolution,
+    diff, name_warnings, parse_value, resolve, resolve_ip, validate_alterations, AdminError,
+    AlterStep, Alteration, Component, Entity, EntityName, EntityQuotas, EntityType, Filter, Format,
+    Match, Op, Plan, QuotaFile, QuotaKey, Resolution,
 };
 use serde_json::json;
 
@@ -15,6 +15,7 @@ use crate::backend::{self, Admin, AlterResult};
 use crate::cmd::configs::{self, Action, Invocation};
 use crate::connect::ConnectArgs;
 use crate::exit;
+use crate::interrupt::{self, Claim};
 use crate::output::{self, entity_json, OutputFormat};
 
 /// `kquota quotas`.
@@ -355,7 +356,7 @@ async fn current_keys(admin: &Admin, entity: &Entity) -> anyhow::Result<Vec<Quot
         .await?
         .into_iter()
         .filter(|eq| &eq.entity == entity)
-        .flat_map(|eq| eq.values.into_keys())
+        .flat_map(|eq| eq.values.into_iter().map(|(k, _)| k))
         .collect())
 }
 
@@ -373,30 +374,36 @@ async fn alter(a: AlterArgs, out: OutputFormat) -> anyhow::Result<()> {
     let ops = alter_ops(&entity, &a.set, &a.remove)?;
     let alts = vec![Alteration { entity, ops }];
     validate_alterations(&alts)?;
-    let admin = connect(&a.connect).await?;
-    // Removing a key that is not set changes nothing (the broker accepts it): say so, since it
-    // usually means a mistyped entity.
-    let removes: Vec<&QuotaKey> = alts[0]
-        .ops
-        .iter()
-        .filter_map(|op| match op {
-            Op::Remove(k) => Some(k),
-            _ => None,
-        })
-        .collect();
-    if !removes.is_empty() {
-        let have = current_keys(&admin, &alts[0].entity).await?;
-        let unset: Vec<&QuotaKey> = removes.into_iter().filter(|k| !have.contains(k)).collect();
-        if !unset.is_empty() {
-            eprintln!(
-                "warning: entity {} has no quota for {}; removing it changes nothing",
-                alts[0].entity,
-                key_list(&unset)
-            );
+    let claim = interrupt::claim(nothing_changed);
+    let before = async {
+        let admin = connect(&a.connect).await?;
+        // Removing a key that is not set changes nothing (the broker accepts it): say so, since
+        // it usually means a mistyped entity.
+        let removes: Vec<&QuotaKey> = alts[0]
+            .ops
+            .iter()
+            .filter_map(|op| match op {
+                Op::Remove(k) => Some(k),
+                _ => None,
+            })
+            .collect();
+        if !removes.is_empty() {
+            let have = current_keys(&admin, &alts[0].entity).await?;
+            let unset: Vec<&QuotaKey> = removes.into_iter().filter(|k| !have.contains(k)).collect();
+            if !unset.is_empty() {
+                eprintln!(
+                    "warning: entity {} has no quota for {}; removing it changes nothing",
+                    alts[0].entity,
+                    key_list(&unset)
+                );
+            }
         }
-    }
-    let results = admin.alter(&alts, a.validate_only).await?;
-    report_alter(&results, a.validate_only, out)
+        Ok(admin)
+    };
+    let admin = claim.unless_interrupted(before, NOTHING_CHANGED).await?;
+    let check = describe_command(&alts[0].entity);
+    let sent = send_changes(&admin, &claim, &alts, a.validate_only, "alter", &check).await;
+    report_sent(sent, a.validate_only, out, &check)
 }
 
 async fn delete(a: DeleteArgs, out: OutputFormat) -> anyhow::Result<()> {
@@ -415,8 +422,17 @@ async fn delete(a: DeleteArgs, out: OutputFormat) -> anyhow::Result<()> {
         entity: entity.clone(),
         ops: asked.iter().cloned().map(Op::Remove).collect(),
     }])?;
-    let admin = connect(&a.connect).await?;
-    let have = current_keys(&admin, &entity).await?;
+    let claim = interrupt::claim(nothing_changed);
+    let (admin, have) = claim
+        .unless_interrupted(
+            async {
+                let admin = connect(&a.connect).await?;
+                let have = current_keys(&admin, &entity).await?;
+                Ok((admin, have))
+            },
+            NOTHING_CHANGED,
+        )
+        .await?;
     // Deleting what is not there is an error (like `topics delete`), unless --if-exists.
     let keys: Vec<QuotaKey> = if asked.is_empty() {
         if have.is_empty() {
@@ -455,13 +471,313 @@ async fn delete(a: DeleteArgs, out: OutputFormat) -> anyhow::Result<()> {
         }];
         return report_alter(&results, a.validate_only, out);
     }
+    let check = describe_command(&entity);
     let alts = vec![Alteration {
         entity,
         ops: keys.into_iter().map(Op::Remove).collect(),
     }];
     validate_alterations(&alts)?;
-    let results = admin.alter(&alts, a.validate_only).await?;
-    report_alter(&results, a.validate_only, out)
+    let sent = send_changes(&admin, &claim, &alts, a.validate_only, "delete", &check).await;
+    report_sent(sent, a.validate_only, out, &check)
+}
+
+/// The line of an interruption before anything was sent.
+const NOTHING_CHANGED: &str = "interrupted: nothing was changed";
+
+fn nothing_changed() -> String {
+    NOTHING_CHANGED.to_string()
+}
+
+/// The `describe` command showing `entity`, for the user to check an outcome left unknown.
+fn describe_command(entity: &Entity) -> String {
+    let mut cmd = String::from("kquota quotas describe");
+    for (t, n) in entity.components() {
+        match n {
+            EntityName::Default => cmd += &format!(" --default {t}"),
+            EntityName::Named(name) => {
+                // A name with control characters is not printed raw (nor pasted back).
+                let quoted = shlex::try_quote(name)
+                    .ok()
+                    .filter(|_| kquota_admin::model::escape_controls(name) == name.as_str());
+                match quoted {
+                    Some(q) => cmd += &format!(" --{t} {q}"),
+                    None => return format!("kquota quotas describe (entity {entity})"),
+                }
+            }
+        }
+    }
+    cmd
+}
+
+/// Whether every broker was seen showing the change.
+#[derive(Debug, Clone, PartialEq)]
+enum Propagation {
+    /// Not waited for: nothing was changed (validate-only, every entity failed).
+    NotNeeded,
+    /// Every broker shows it.
+    Confirmed,
+    /// These brokers did not show it within [`backend::PROPAGATION_WITHIN`].
+    Lagging(Vec<i32>),
+    /// Not checked to the end: interrupted, or the check failed (why).
+    Unconfirmed(Option<String>),
+}
+
+/// What sending alterations ended with (see [`send_changes`]).
+struct Sent {
+    /// Alterations sent, in order.
+    alts: Vec<Alteration>,
+    /// Results of the entities whose request was answered (a prefix of `alts`).
+    results: Vec<AlterResult>,
+    /// Entities of the request that failed (after `results`).
+    unanswered: Vec<Entity>,
+    /// Entities never sent (after `unanswered`).
+    not_sent: Vec<Entity>,
+    /// Why a request failed; `true` when the broker refused it as a whole (its entities were
+    /// not changed), `false` when their outcome is unknown.
+    failure: Option<(anyhow::Error, bool)>,
+    /// Ctrl-C or SIGTERM came during the run.
+    interrupted: bool,
+    /// Whether every broker shows the change.
+    propagation: Propagation,
+}
+
+/// Sends `alts` (requests of up to 1 000 entities) and waits until every broker shows the
+/// change, under `claim`:
+///
+/// - a first signal before a request is sent stops there: the rest is not sent;
+/// - with a request outstanding, it prints one line and waits for the answer (bounded by the
+///   request timeout), so what the broker did is known and reported; a second signal ends the
+///   process with a line naming `check`, the command that shows the outcome;
+/// - while waiting for every broker to show the change, it stops waiting: the change stands
+///   (per the broker's answer), its propagation is reported unconfirmed.
+///
+/// A request that fails after earlier ones were answered keeps their results (`failure` says
+/// why). A failure of the only request is returned as the error.
+async fn send_changes(
+    admin: &Admin,
+    claim: &Claim,
+    alts: &[Alteration],
+    validate_only: bool,
+    label: &str,
+    check: &str,
+) -> Sent {
+    let in_flight = std::cell::Cell::new(false);
+    let progress = |step: AlterStep| match step {
+        AlterStep::Sending { .. } => {
+            in_flight.set(true);
+            let check = check.to_string();
+            claim.on_second(move || {
+                format!(
+                    "interrupted again: stopped without the broker's answer; the change was sent and its outcome is unknown; check with '{check}'"
+                )
+            });
+        }
+        AlterStep::Answered {
+            request,
+            requests,
+            answered,
+            total,
+        } => {
+            in_flight.set(false);
+            if requests > 1 {
+                eprintln!(
+                    "{label}: request {request} of {requests} answered ({answered} of {total} entities)"
+                );
+            }
+        }
+        _ => {}
+    };
+    let fut = admin.alter_until(alts, validate_only, claim.first(), progress);
+    tokio::pin!(fut);
+    let outcome = tokio::select! {
+        biased;
+        r = &mut fut => r,
+        _ = claim.first() => {
+            if in_flight.get() {
+                eprintln!("{}", interrupt::WAITING);
+            }
+            fut.await
+        }
+    };
+    let mut sent = Sent {
+        alts: alts.to_vec(),
+        results: Vec::new(),
+        unanswered: Vec::new(),
+        not_sent: Vec::new(),
+        failure: None,
+        interrupted: false,
+        propagation: Propagation::NotNeeded,
+    };
+    match outcome {
+        Ok(o) => {
+            sent.results = o.results;
+            sent.not_sent = o.not_sent;
+        }
+        Err(AdminError::Incomplete(i)) => {
+            let rejected = i.rejected();
+            let message = format!(
+                "request {} of {} failed: {}",
+                i.failed_request, i.requests, i.source
+            );
+            let error = backend::classify_as(&i.source, message);
+            let i = *i;
+            sent.results = i.answered;
+            sent.unanswered = i.unanswered;
+            sent.not_sent = i.not_sent;
+            sent.failure = Some((error, rejected));
+        }
+        Err(e) => {
+            let rejected = matches!(
+                e,
+                AdminError::Broker { .. } | AdminError::Unsupported { .. }
+            );
+            sent.unanswered = alts.iter().map(|a| a.entity.clone()).collect();
+            sent.failure = Some((backend::classify(e), rejected));
+        }
+    }
+    sent.interrupted = claim.received();
+    // What the broker accepted: all of the alterations, usually (then no copy of them).
+    let all_accepted =
+        sent.results.len() == alts.len() && sent.results.iter().all(|r| r.error.is_none());
+    let accepted: Vec<Alteration> = if all_accepted {
+        Vec::new()
+    } else {
+        alts.iter()
+            .zip(&sent.results)
+            .filter(|(_, r)| r.error.is_none())
+            .map(|(a, _)| a.clone())
+            .collect()
+    };
+    let applied: &[Alteration] = if all_accepted { alts } else { &accepted };
+    if validate_only || applied.is_empty() {
+        return sent;
+    }
+    if sent.interrupted || sent.failure.is_some() {
+        sent.propagation = Propagation::Unconfirmed(None);
+        return sent;
+    }
+    sent.propagation = tokio::select! {
+        biased;
+        r = admin.wait_applied(applied) => match r {
+            Ok(lagging) if lagging.is_empty() => Propagation::Confirmed,
+            Ok(lagging) => Propagation::Lagging(lagging),
+            Err(e) => Propagation::Unconfirmed(Some(exit::one_line(&e))),
+        },
+        _ = claim.first() => Propagation::Unconfirmed(None),
+    };
+    // Also a signal that came as the wait ended: the run is reported as interrupted.
+    sent.interrupted = claim.received();
+    sent
+}
+
+/// Prints what [`send_changes`] did, like [`report_alter`] plus the entities without a result
+/// and the propagation; then the outcome: the request failure, else the interruption (exit
+/// 130), else the entities that failed.
+fn report_sent(
+    sent: Sent,
+    validate_only: bool,
+    out: OutputFormat,
+    check: &str,
+) -> anyhow::Result<()> {
+    let Sent {
+        alts,
+        results,
+        unanswered,
+        not_sent,
+        failure,
+        interrupted,
+        propagation,
+    } = sent;
+    let summary = incomplete_summary(alts.len(), &results, &not_sent, validate_only);
+    let (failure, rejected) = match failure {
+        // The only request failed: nothing to show but the error, and whether it may have
+        // been applied all the same.
+        Some((e, true)) if results.is_empty() && not_sent.is_empty() => return Err(e),
+        Some((e, false)) if results.is_empty() && not_sent.is_empty() => {
+            let line = format!(
+                "{}; the change may or may not have been applied; check with '{check}'",
+                exit::one_line(&e)
+            );
+            return Err(exit::reclassify(&e, line));
+        }
+        Some((e, rejected)) => (Some(e), rejected),
+        None => (None, false),
+    };
+    if interrupted && results.is_empty() && unanswered.is_empty() {
+        return Err(exit::interrupted(NOTHING_CHANGED));
+    }
+    let rest = Unfinished {
+        unanswered: &unanswered,
+        rejected,
+        not_sent: &not_sent,
+        interrupted,
+    };
+    print_alter(&results, &rest, validate_only, out);
+    propagation_warning(&propagation);
+    if let Some(e) = failure {
+        let fate = if rejected {
+            "not changed"
+        } else {
+            "outcome unknown"
+        };
+        let line = format!(
+            "{}; {summary}, {} {fate}; check with '{check}'",
+            exit::one_line(&e),
+            unanswered.len()
+        );
+        return Err(exit::reclassify(&e, line));
+    }
+    if interrupted {
+        let mut line = format!("interrupted: {summary}");
+        if !validate_only && results.iter().any(|r| r.error.is_none()) {
+            line += match propagation {
+                Propagation::Confirmed => "; every broker shows the change",
+                _ => "; not confirmed that every broker shows the change yet",
+            };
+        }
+        return Err(exit::interrupted(format!("{line}; check with '{check}'")));
+    }
+    alter_failures(&results)
+}
+
+/// `N of M entities changed, F failed, K not sent` (`validated` with --validate-only).
+fn incomplete_summary(
+    total: usize,
+    results: &[AlterResult],
+    not_sent: &[Entity],
+    validate_only: bool,
+) -> String {
+    let ok = results.iter().filter(|r| r.error.is_none()).count();
+    let failed = results.len() - ok;
+    let done = if validate_only {
+        "validated (nothing changed)"
+    } else {
+        "changed"
+    };
+    let mut parts = vec![format!(
+        "{ok} of {} {done}",
+        output::plural(total as u64, "entity")
+    )];
+    if failed > 0 {
+        parts.push(format!("{failed} failed"));
+    }
+    if !not_sent.is_empty() {
+        parts.push(format!("{} not sent", not_sent.len()));
+    }
+    parts.join(", ")
+}
+
+fn propagation_warning(p: &Propagation) {
+    match p {
+        Propagation::Lagging(lagging) => eprintln!(
+            "warning: the change is committed, but brokers {lagging:?} did not show it within {} s",
+            backend::PROPAGATION_WITHIN.as_secs()
+        ),
+        Propagation::Unconfirmed(Some(why)) => eprintln!(
+            "warning: the change is committed, but checking that every broker shows it failed: {why}"
+        ),
+        _ => {}
+    }
 }
 
 /// Prints per-entity results; fails (exit 3) if any entity failed.
@@ -470,7 +786,46 @@ fn report_alter(
     validate_only: bool,
     out: OutputFormat,
 ) -> anyhow::Result<()> {
-    let failed: Vec<&AlterResult> = results.iter().filter(|r| r.error.is_some()).collect();
+    print_alter(results, &Unfinished::default(), validate_only, out);
+    alter_failures(results)
+}
+
+/// The entities of an alter without a result: after a failed request or an interruption.
+#[derive(Default)]
+struct Unfinished<'a> {
+    /// Entities of the request that failed.
+    unanswered: &'a [Entity],
+    /// The broker refused that request as a whole (else their outcome is unknown).
+    rejected: bool,
+    /// Entities never sent.
+    not_sent: &'a [Entity],
+    /// Ctrl-C or SIGTERM came.
+    interrupted: bool,
+}
+
+impl Unfinished<'_> {
+    fn any(&self) -> bool {
+        self.interrupted || !self.unanswered.is_empty() || !self.not_sent.is_empty()
+    }
+}
+
+fn print_alter(results: &[AlterResult], rest: &Unfinished, validate_only: bool, out: OutputFormat) {
+    print!("{}", alter_output(results, rest, validate_only, out));
+}
+
+/// The results table (or JSON document) of an alter, with a row for each entity without a
+/// result when the alter did not finish.
+fn alter_output(
+    results: &[AlterResult],
+    rest: &Unfinished,
+    validate_only: bool,
+    out: OutputFormat,
+) -> String {
+    let unanswered_outcome = if rest.rejected {
+        "not_changed"
+    } else {
+        "unknown"
+    };
     match out {
         OutputFormat::Json => {
             let list: Vec<_> = results
@@ -484,13 +839,20 @@ fn report_alter(
                     })
                 })
                 .collect();
-            println!(
-                "{}",
-                json!({ "validate_only": validate_only, "results": list })
-            );
+            let mut doc = json!({ "validate_only": validate_only, "results": list });
+            if rest.any() {
+                doc["interrupted"] = json!(rest.interrupted);
+                doc["unanswered"] = rest
+                    .unanswered
+                    .iter()
+                    .map(|e| json!({ "entity": entity_json(e), "outcome": unanswered_outcome }))
+                    .collect();
+                doc["not_sent"] = rest.not_sent.iter().map(entity_json).collect();
+            }
+            format!("{doc}\n")
         }
         OutputFormat::Table => {
-            let rows: Vec<Vec<String>> = results
+            let mut rows: Vec<Vec<String>> = results
                 .iter()
                 .map(|r| {
                     vec![
@@ -503,9 +865,31 @@ fn report_alter(
                     ]
                 })
                 .collect();
-            print!("{}", output::table(&["ENTITY", "RESULT"], &rows));
+            let unanswered = if rest.rejected {
+                "not changed: its request was refused (see the error)"
+            } else {
+                "unknown: its request got no answer (see the error)"
+            };
+            let not_sent = if rest.interrupted {
+                "not sent (interrupted)"
+            } else {
+                "not sent (an earlier request failed)"
+            };
+            for (entities, text) in [(rest.unanswered, unanswered), (rest.not_sent, not_sent)] {
+                rows.extend(
+                    entities
+                        .iter()
+                        .map(|e| vec![e.to_string(), text.to_string()]),
+                );
+            }
+            output::table(&["ENTITY", "RESULT"], &rows)
         }
     }
+}
+
+/// Fails (exit 3) if any entity failed.
+fn alter_failures(results: &[AlterResult]) -> anyhow::Result<()> {
+    let failed: Vec<&AlterResult> = results.iter().filter(|r| r.error.is_some()).collect();
     if failed.is_empty() {
         return Ok(());
     }
@@ -688,17 +1072,38 @@ async fn plan_cmd(a: PlanArgs, out: OutputFormat, apply: bool) -> anyhow::Result
             "--validate-only applies to `apply`; `plan` never changes anything",
         ));
     }
-    let admin = connect(&a.connect).await?;
-    let current = admin.describe(&Filter::all(), None).await?;
-    let plan = diff(&current, &file.entities(), a.prune);
+    let read_plan = async {
+        let desired = file.into_entities();
+        let admin = connect(&a.connect).await?;
+        let current = admin.describe(&Filter::all(), None).await?;
+        let plan = diff(&current, &desired, a.prune);
+        // Only the plan is needed from here on: both states are freed here, before altering
+        // (peak memory of large applies).
+        Ok((admin, plan))
+    };
+    if !apply {
+        let (_, plan) = read_plan.await?;
+        print_plan(&plan, out);
+        return Ok(());
+    }
+    let claim = interrupt::claim(nothing_changed);
+    let (admin, plan) = claim.unless_interrupted(read_plan, NOTHING_CHANGED).await?;
     print_plan(&plan, out);
-    if !apply || plan.is_empty() {
+    if plan.is_empty() {
         return Ok(());
     }
     let alts = plan.alterations();
+    drop(plan);
     validate_alterations(&alts)?;
-    let results = admin.alter(&alts, a.validate_only).await?;
-    report_alter(&results, a.validate_only, out)
+    let file_arg = a.file.display().to_string();
+    let check = match shlex::try_quote(&file_arg) {
+        Ok(q) if kquota_admin::model::escape_controls(&file_arg) == file_arg => {
+            format!("kquota quotas plan -f {q}")
+        }
+        _ => "kquota quotas plan -f FILE".to_string(),
+    };
+    let sent = send_changes(&admin, &claim, &alts, a.validate_only, "apply", &check).await;
+    report_sent(sent, a.validate_only, out, &check)
 }
 
 fn print_plan(plan: &Plan, out: OutputFormat) {
@@ -717,7 +1122,12 @@ fn print_plan(plan: &Plan, out: OutputFormat) {
                 .collect();
             println!("{}", json!({ "changes": changes }));
         }
-        OutputFormat::Table => print!("{plan}"),
+        // Formatted first, written at once: Display writes a line at a time, and stdout
+        // flushes at every newline (a 1 000-entity plan was 1 000 write calls).
+        OutputFormat::Table => {
+            let text = plan.to_string();
+            print!("{text}");
+        }
     }
 }
 
@@ -777,15 +1187,28 @@ async fn export(a: ExportArgs, output: Option<OutputFormat>) -> anyhow::Result<(
 
 /// Runs a parsed kafka-configs invocation.
 pub async fn run_configs(inv: Invocation) -> anyhow::Result<()> {
-    let admin = connect(&inv.connect).await.map_err(|e| {
-        if inv.bootstrap_controller {
-            // Kafka's controllers do not serve client quotas (kafka-configs gets
-            // UnsupportedEndpointTypeException there); kquota needs a broker.
-            e.context("--bootstrap-controller: client quotas are served by brokers, not by KRaft controllers (kafka-configs fails there too); give a broker's address with --bootstrap-server")
-        } else {
-            e
+    // A change claims Ctrl-C from the start (see `send_changes`).
+    let claim =
+        matches!(inv.action, Action::Alter { .. }).then(|| interrupt::claim(nothing_changed));
+    let connecting = async {
+        connect(&inv.connect).await.map_err(|e| {
+            if inv.bootstrap_controller {
+                // Kafka's controllers do not serve client quotas (kafka-configs gets
+                // UnsupportedEndpointTypeException there); kquota needs a broker.
+                e.context("--bootstrap-controller: client quotas are served by brokers, not by KRaft controllers (kafka-configs fails there too); give a broker's address with --bootstrap-server")
+            } else {
+                e
+            }
+        })
+    };
+    let admin = match &claim {
+        Some(claim) => {
+            claim
+                .unless_interrupted(connecting, NOTHING_CHANGED)
+                .await?
         }
-    })?;
+        None => connecting.await?,
+    };
     match inv.action {
         Action::Describe {
             filter,
@@ -803,9 +1226,13 @@ pub async fn run_configs(inv: Invocation) -> anyhow::Result<()> {
                 }
                 OutputFormat::Table => {
                     // Quota lines first, then (a second request) the SCRAM lines, as Java does.
+                    // One write for the whole answer (println! per line is a syscall per line).
+                    let mut text = String::new();
                     for line in output::kafka_configs_lines(&admin.describe_wire(&filter).await?) {
-                        println!("{line}");
+                        text.push_str(&line);
+                        text.push('\n');
                     }
+                    print!("{text}");
                     if let Some(users) = scram_users {
                         let described = admin.describe_user_scram_credentials(&users).await?;
                         for line in output::kafka_configs_scram_lines(&described) {
@@ -823,9 +1250,12 @@ pub async fn run_configs(inv: Invocation) -> anyhow::Result<()> {
             first_type,
             first_name,
         } => {
+            let claim = claim.expect("claimed for an alter");
             // Like kafka-configs: refuse to delete keys that are not set.
             if !deletes.is_empty() {
-                let have = current_keys(&admin, &entity).await?;
+                let have = claim
+                    .unless_interrupted(current_keys(&admin, &entity), NOTHING_CHANGED)
+                    .await?;
                 let missing: Vec<&str> = deletes
                     .iter()
                     .filter(|k| !have.contains(k))
@@ -840,17 +1270,36 @@ pub async fn run_configs(inv: Invocation) -> anyhow::Result<()> {
             }
             let alts = vec![configs::alteration(&entity, &sets, &deletes)];
             validate_alterations(&alts)?;
-            let results = admin.alter(&alts, inv.dry_run).await?;
+            let check = describe_command(&entity);
+            let sent = send_changes(&admin, &claim, &alts, inv.dry_run, "alter", &check).await;
             if inv.output == OutputFormat::Json {
-                return report_alter(&results, inv.dry_run, OutputFormat::Json);
+                return report_sent(sent, inv.dry_run, OutputFormat::Json, &check);
             }
-            if let Some(e) = results.iter().find_map(|r| r.error.as_ref()) {
+            // The kafka-configs lines: one line for the entity, or its error.
+            if let Some((e, _)) = sent.failure {
+                return Err(e);
+            }
+            if sent.interrupted && sent.results.is_empty() {
+                return Err(exit::interrupted(NOTHING_CHANGED));
+            }
+            if let Some(e) = sent.results.iter().find_map(|r| r.error.as_ref()) {
                 return Err(exit::broker(format!("entity {entity}: {e}")));
             }
             if inv.dry_run {
                 println!("Validated config for {entity}; nothing changed (--dry-run).");
             } else {
                 println!("{}", configs::completion_message(&first_type, &first_name));
+            }
+            propagation_warning(&sent.propagation);
+            if sent.interrupted {
+                let line = if inv.dry_run {
+                    "interrupted: the change was validated only; nothing was changed".to_string()
+                } else if sent.propagation == Propagation::Confirmed {
+                    format!("interrupted: the change was applied and every broker shows it; check with '{check}'")
+                } else {
+                    format!("interrupted: the change was applied (per the broker's answer); not confirmed that every broker shows it yet; check with '{check}'")
+                };
+                return Err(exit::interrupted(line));
             }
             Ok(())
         }
@@ -891,6 +1340,122 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(exit::code_for(&a.entity().unwrap_err()), exit::USAGE);
+    }
+
+    #[test]
+    fn the_command_to_check_an_entity_is_quoted_for_the_shell() {
+        let arn = "arn:aws:sts::111111111111:assumed-role/R/s";
+        let e = Entity::new()
+            .with_user(EntityName::named(arn))
+            .with_client_id(EntityName::Default);
+        assert_eq!(
+            describe_command(&e),
+            format!("kquota quotas describe --user {arn} --default client-id")
+        );
+        let e = Entity::new().with_client_id(EntityName::named("my app's id"));
+        assert_eq!(
+            describe_command(&e),
+            r#"kquota quotas describe --client-id "my app's id""#
+        );
+        // Never a control character on the terminal.
+        let e = Entity::new().with_client_id(EntityName::named("a\x1b[2Jb"));
+        assert_eq!(
+            describe_command(&e),
+            r"kquota quotas describe (entity client-id='a\x1b[2Jb')"
+        );
+    }
+
+    fn ok(name: &str) -> AlterResult {
+        AlterResult {
+            entity: Entity::new().with_client_id(EntityName::named(name)),
+            error: None,
+        }
+    }
+
+    fn alteration(name: &str) -> Alteration {
+        Alteration {
+            entity: Entity::new().with_client_id(EntityName::named(name)),
+            ops: vec![Op::Set(QuotaKey::ProducerByteRate, 1024.0)],
+        }
+    }
+
+    /// A request failing after another was answered: the answered entities are listed as
+    /// applied, the others as unknown / not sent, and the error line counts them.
+    #[test]
+    fn a_failure_part_way_reports_what_was_applied_first() {
+        let sent = || Sent {
+            alts: ["a", "b", "c"].map(alteration).to_vec(),
+            results: vec![ok("a")],
+            unanswered: vec![alteration("b").entity],
+            not_sent: vec![alteration("c").entity],
+            failure: Some((exit::connection("request 2 of 3 failed: timed out"), false)),
+            interrupted: false,
+            propagation: Propagation::Unconfirmed(None),
+        };
+        let e = report_sent(sent(), false, OutputFormat::Table, "CHECK").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "request 2 of 3 failed: timed out; 1 of 3 entities changed, 1 not sent, 1 outcome unknown; check with 'CHECK'"
+        );
+        assert_eq!(exit::code_for(&e), exit::CONNECTION);
+        let (b, c) = (alteration("b").entity, alteration("c").entity);
+        let rest = Unfinished {
+            unanswered: std::slice::from_ref(&b),
+            rejected: false,
+            not_sent: std::slice::from_ref(&c),
+            interrupted: false,
+        };
+        assert_eq!(
+            alter_output(&[ok("a")], &rest, false, OutputFormat::Table),
+            "ENTITY         RESULT\n\
+             client-id='a'  OK\n\
+             client-id='b'  unknown: its request got no answer (see the error)\n\
+             client-id='c'  not sent (an earlier request failed)\n"
+        );
+        let doc: serde_json::Value =
+            serde_json::from_str(&alter_output(&[ok("a")], &rest, false, OutputFormat::Json))
+                .unwrap();
+        assert_eq!(
+            doc,
+            json!({
+                "validate_only": false,
+                "results": [{"entity": {"client-id": "a"}, "ok": true, "error": null, "message": null}],
+                "interrupted": false,
+                "unanswered": [{"entity": {"client-id": "b"}, "outcome": "unknown"}],
+                "not_sent": [{"client-id": "c"}],
+            })
+        );
+        // Interrupted between requests: exit 130 with the counts.
+        let interrupted = Sent {
+            unanswered: Vec::new(),
+            not_sent: vec![b.clone(), c.clone()],
+            failure: None,
+            interrupted: true,
+            ..sent()
+        };
+        let e = report_sent(interrupted, false, OutputFormat::Table, "CHECK").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "interrupted: 1 of 3 entities changed, 2 not sent; not confirmed that every broker shows the change yet; check with 'CHECK'"
+        );
+        assert_eq!(exit::code_for(&e), exit::INTERRUPTED);
+        assert!(exit::is_interrupted(&e));
+        // The only request failed without an answer: its outcome is unknown.
+        let only = Sent {
+            alts: vec![alteration("a")],
+            results: Vec::new(),
+            unanswered: vec![alteration("a").entity],
+            not_sent: Vec::new(),
+            failure: Some((exit::connection("timed out"), false)),
+            interrupted: false,
+            propagation: Propagation::NotNeeded,
+        };
+        let e = report_sent(only, false, OutputFormat::Table, "CHECK").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "timed out; the change may or may not have been applied; check with 'CHECK'"
+        );
+        assert_eq!(exit::code_for(&e), exit::CONNECTION);
     }
 
     #[test]

@@ -16,6 +16,7 @@ use serde_json::json;
 use crate::backend;
 use crate::connect::ConnectArgs;
 use crate::exit;
+use crate::interrupt;
 use crate::output::{self, OutputFormat};
 
 /// Kafka's TOPIC_ALREADY_EXISTS.
@@ -202,11 +203,39 @@ fn failure_line(verb: &str, total: usize, failed: &[(&str, &BrokerError)], hint:
     }
 }
 
+/// The line of an interruption before the request was sent.
+const NOTHING_CHANGED: &str = "interrupted: nothing was changed";
+
+/// What to check after an outcome left unknown.
+const CHECK: &str = "kquota topics list";
+
+/// Connects under `claim`: a signal first means nothing was sent.
+async fn connect_claimed(
+    claim: &interrupt::Claim,
+    connect: &crate::connect::ConnectArgs,
+) -> anyhow::Result<kquota_net::Cluster> {
+    let settings = connect.settings_with_warnings()?;
+    let cluster = claim
+        .unless_interrupted(backend::connect_cluster(&settings), NOTHING_CHANGED)
+        .await?;
+    if claim.received() {
+        cluster.close().await;
+        return Err(exit::interrupted(NOTHING_CHANGED));
+    }
+    claim.on_second(|| {
+        format!("interrupted again: stopped without the broker's answer; the request was sent and its outcome is unknown; check with '{CHECK}'")
+    });
+    Ok(cluster)
+}
+
 async fn create(a: CreateArgs, out: OutputFormat) -> anyhow::Result<()> {
     let specs = specs(&a)?;
-    let settings = a.connect.settings_with_warnings()?;
-    let cluster = backend::connect_cluster(&settings).await?;
-    let results = ops::create_topics(&cluster, &specs)
+    // Ctrl-C: before the request, nothing is created; with the request out, its answer is
+    // awaited and reported; while waiting for the leaders, the wait stops (see `interrupt`).
+    let claim = interrupt::claim(|| NOTHING_CHANGED.to_string());
+    let cluster = connect_claimed(&claim, &a.connect).await?;
+    let results = claim
+        .answer_of(ops::create_topics(&cluster, &specs))
         .await
         .map_err(backend::classify);
     let results = match results {
@@ -221,15 +250,20 @@ async fn create(a: CreateArgs, out: OutputFormat) -> anyhow::Result<()> {
         .filter(|r| r.error.is_none())
         .map(|r| r.name.clone())
         .collect();
-    let waiting = if created.is_empty() {
-        Vec::new()
+    let waiting = if created.is_empty() || claim.received() {
+        created.clone()
     } else {
-        ops::wait_topics_ready(&cluster, &created, READY_WITHIN)
-            .await
-            .unwrap_or_else(|_| created.clone())
+        tokio::select! {
+            biased;
+            _ = claim.first() => created.clone(),
+            r = ops::wait_topics_ready(&cluster, &created, READY_WITHIN) => {
+                r.unwrap_or_else(|_| created.clone())
+            }
+        }
     };
     cluster.close().await;
-    if !waiting.is_empty() {
+    let interrupted = claim.received();
+    if !waiting.is_empty() && !interrupted {
         eprintln!(
             "warning: created, but not every partition of {} has a leader after {} s",
             waiting.join(", "),
@@ -287,6 +321,20 @@ async fn create(a: CreateArgs, out: OutputFormat) -> anyhow::Result<()> {
             print!("{}", output::table(&["TOPIC", "RESULT"], &rows));
         }
     }
+    if interrupted {
+        let mut line = format!(
+            "interrupted: {} of {} topics created",
+            created.len(),
+            results.len()
+        );
+        if !failed.is_empty() {
+            line += &format!(", {} failed", failed.len());
+        }
+        if !waiting.is_empty() {
+            line += "; not confirmed that every partition has a leader yet";
+        }
+        return Err(exit::interrupted(format!("{line}; check with '{CHECK}'")));
+    }
     outcome(
         "create",
         results.len(),
@@ -309,9 +357,11 @@ async fn delete(a: DeleteArgs, out: OutputFormat) -> anyhow::Result<()> {
             )));
         }
     }
-    let settings = a.connect.settings_with_warnings()?;
-    let cluster = backend::connect_cluster(&settings).await?;
-    let results = ops::delete_topics(&cluster, &a.names).await;
+    let claim = interrupt::claim(|| NOTHING_CHANGED.to_string());
+    let cluster = connect_claimed(&claim, &a.connect).await?;
+    let results = claim
+        .answer_of(ops::delete_topics(&cluster, &a.names))
+        .await;
     cluster.close().await;
     let results: Vec<ItemResult> = results.map_err(backend::classify)?;
     let missing = |r: &ItemResult| {
@@ -356,6 +406,14 @@ async fn delete(a: DeleteArgs, out: OutputFormat) -> anyhow::Result<()> {
                 .collect();
             print!("{}", output::table(&["TOPIC", "RESULT"], &rows));
         }
+    }
+    if claim.received() {
+        let deleted = results.iter().filter(|r| r.error.is_none()).count();
+        let mut line = format!("interrupted: {deleted} of {} topics deleted", results.len());
+        if !failed.is_empty() {
+            line += &format!(", {} failed", failed.len());
+        }
+        return Err(exit::interrupted(format!("{line}; check with '{CHECK}'")));
     }
     outcome(
         "delete",

@@ -6,7 +6,7 @@
 
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
-use hmac::{Hmac, Mac};
+use hmac::{Hmac, KeyInit, Mac};
 use rand::distributions::Alphanumeric;
 use rand::Rng;
 use sha2::{Digest, Sha256, Sha512};
@@ -122,13 +122,13 @@ impl ScramClient {
         // HMAC accepts keys of any length, so `new_from_slice` cannot fail; map it anyway.
         match self.mechanism {
             ScramMechanism::Sha256 => {
-                let mut m = <Hmac<Sha256> as Mac>::new_from_slice(key)
+                let mut m = <Hmac<Sha256> as KeyInit>::new_from_slice(key)
                     .map_err(|e| self.err(e.to_string()))?;
                 m.update(data);
                 Ok(m.finalize().into_bytes().to_vec())
             }
             ScramMechanism::Sha512 => {
-                let mut m = <Hmac<Sha512> as Mac>::new_from_slice(key)
+                let mut m = <Hmac<Sha512> as KeyInit>::new_from_slice(key)
                     .map_err(|e| self.err(e.to_string()))?;
                 m.update(data);
                 Ok(m.finalize().into_bytes().to_vec())

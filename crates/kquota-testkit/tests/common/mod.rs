@@ -363,7 +363,7 @@ macro_rules! scram_proof_fn {
             let mut salted = vec![0u8; <$digest as Digest>::output_size()];
             pbkdf2::pbkdf2_hmac::<$digest>(password.as_bytes(), salt, iters, &mut salted);
             let hmac = |key: &[u8], data: &[u8]| {
-                let mut m = <Hmac<$digest> as Mac>::new_from_slice(key).unwrap();
+                let mut m = <Hmac<$digest> as hmac::KeyInit>::new_from_slice(key).unwrap();
                 m.update(data);
                 m.finalize().into_bytes().to_vec()
             };

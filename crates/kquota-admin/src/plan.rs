@@ -145,20 +145,26 @@ impl<'de> Deserialize<'de> for UniqueValues {
 }
 
 /// A value that serializes whole numbers as integers (readable files) and reads either. An
-/// integer literal above `i64::MAX` keeps its exact value (as `f64` it would round to 2^63,
-/// which passes the broker's LONG range check) so that it can be refused as written.
-#[derive(Clone, Copy)]
-struct Number(f64, Option<u64>);
+/// integer literal outside the `i64` range keeps its exact text (as `f64` it would round, e.g.
+/// `9223372036854775808` to 2^63, which passes the broker's LONG range check) so that it is
+/// checked, and refused, as written.
+#[derive(Clone)]
+struct Number(f64, Option<String>);
 
 impl Serialize for Number {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let v = self.0;
-        if v.fract() == 0.0 && v.abs() < 9_007_199_254_740_992.0 {
+        if is_small_whole(v) {
             s.serialize_i64(v as i64)
         } else {
             s.serialize_f64(v)
         }
     }
+}
+
+/// Whole and exactly representable as an integer in every reader (|v| < 2^53).
+fn is_small_whole(v: f64) -> bool {
+    v.fract() == 0.0 && v.abs() < 9_007_199_254_740_992.0
 }
 
 impl<'de> Deserialize<'de> for Number {
@@ -176,7 +182,21 @@ impl<'de> Deserialize<'de> for Number {
                 Ok(Number(v as f64, None))
             }
             fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Number, E> {
-                Ok(Number(v as f64, (v > i64::MAX as u64).then_some(v)))
+                Ok(Number(
+                    v as f64,
+                    (v > i64::MAX as u64).then(|| v.to_string()),
+                ))
+            }
+            // The YAML reader hands integers beyond 64 bits over as 128-bit ones.
+            fn visit_u128<E: serde::de::Error>(self, v: u128) -> Result<Number, E> {
+                Ok(Number(
+                    v as f64,
+                    (v > i64::MAX as u128).then(|| v.to_string()),
+                ))
+            }
+            fn visit_i128<E: serde::de::Error>(self, v: i128) -> Result<Number, E> {
+                let outside = v > i64::MAX as i128 || v < i64::MIN as i128;
+                Ok(Number(v as f64, outside.then(|| v.to_string())))
             }
         }
         d.deserialize_any(V)
@@ -199,14 +219,21 @@ impl TryFrom<RawEntry> for FileEntry {
             ));
         }
         let mut values = QuotaValues::new();
-        for (k, Number(v, above_i64)) in raw.values {
+        for (k, Number(v, exact)) in raw.values {
             let key = QuotaKey::from_name(&k);
-            if let Some(exact) = above_i64 {
+            if let Some(exact) = &exact {
                 // The exact text goes through the same range check as a typed value.
-                crate::validate::parse_value(Some(&entity), &k, &exact.to_string())
+                crate::validate::parse_value(Some(&entity), &k, exact)
                     .map_err(|e| e.to_string())?;
             }
-            validate_value(&entity, shape, &key, v).map_err(|e| e.to_string())?;
+            validate_value(&entity, shape, &key, v).map_err(|e| {
+                // Name the value as written, not its rounded double.
+                let m = e.to_string();
+                match &exact {
+                    Some(x) => m.replacen(&format!("value {v}"), &format!("value {x}"), 1),
+                    None => m,
+                }
+            })?;
             values.insert(key, v);
         }
         Ok(FileEntry(EntityQuotas { entity, values }))
@@ -304,13 +331,18 @@ impl QuotaFile {
         let mut seen = BTreeMap::new();
         for (i, FileEntry(eq)) in file.quotas.iter().enumerate() {
             if let Some(first) = seen.insert(&eq.entity, i) {
+                let (l1, l2) = (entry_line(text, format, first), entry_line(text, format, i));
+                let at = |n: usize, l: Option<usize>| match l {
+                    Some(l) => format!("line {l} (entry {})", n + 1),
+                    None => format!("entry {}", n + 1),
+                };
                 return Err(FileError {
-                    line: None,
+                    line: l2,
                     message: format!(
-                        "entity {} is listed twice (entries {} and {}); merge them",
+                        "entity {} is listed twice, at {} and at {}; merge them",
                         eq.entity,
-                        first + 1,
-                        i + 1
+                        at(first, l1),
+                        at(i, l2)
                     ),
                 });
             }
@@ -326,8 +358,44 @@ impl QuotaFile {
                 s.push('\n');
                 s
             }
-            Format::Yaml => serde_yaml_ng::to_string(self).expect("quota file serializes"),
+            Format::Yaml => self.to_yaml(),
         }
+    }
+
+    /// The YAML text. Written here rather than by serde_yaml_ng, which leaves strings such as
+    /// `yes`, `off` or `12:30` unquoted (they are strings in YAML 1.2) although YAML 1.1
+    /// readers (PyYAML, many CI tools) take them for booleans and numbers: every name is
+    /// double-quoted, and numbers that are not small integers are written in a form both
+    /// versions read as a float (`1.0e+51`, not `1e51`, which YAML 1.1 reads as a string).
+    fn to_yaml(&self) -> String {
+        use std::fmt::Write as _;
+        if self.quotas.is_empty() {
+            return "quotas: []\n".to_string();
+        }
+        let mut out = String::from("quotas:\n");
+        for FileEntry(eq) in &self.quotas {
+            out.push_str("- entity:\n");
+            let e = &eq.entity;
+            for (field, name) in [
+                ("user", &e.user),
+                ("client-id", &e.client_id),
+                ("ip", &e.ip),
+            ] {
+                let Some(name) = name else { continue };
+                let value = match name.as_wire() {
+                    Some(n) => yaml_quoted(n),
+                    None => "null".to_string(),
+                };
+                let _ = writeln!(out, "    {field}: {value}");
+            }
+            out.push_str("  values:\n");
+            let values: BTreeMap<&str, f64> =
+                eq.values.iter().map(|(k, v)| (k.name(), *v)).collect();
+            for (key, v) in values {
+                let _ = writeln!(out, "    {}: {}", yaml_key(key), yaml_number(v));
+            }
+        }
+        out
     }
 
     /// Builds a file from a described state (what `export` writes). Entities without values
@@ -456,6 +524,141 @@ impl fmt::Display for Plan {
         }
         writeln!(f, "Plan: {c} to create, {u} to update, {d} to delete.")
     }
+}
+
+/// The 1-based line where entry `index` of the `quotas` list starts, from the parser's own
+/// position: the text is read again up to that entry, which is refused on purpose there.
+fn entry_line(text: &str, format: Format, index: usize) -> Option<usize> {
+    use serde::de::{DeserializeSeed, Error as _, IgnoredAny, MapAccess, SeqAccess, Visitor};
+    const STOP: &str = "kquota: entry position probe";
+    struct Entry;
+    impl<'de> Visitor<'de> for Entry {
+        type Value = ();
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("an entry")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, _: A) -> Result<(), A::Error> {
+            Err(A::Error::custom(STOP))
+        }
+    }
+    struct Entries(usize);
+    impl<'de> Visitor<'de> for Entries {
+        type Value = ();
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a list")
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+            for _ in 0..self.0 {
+                seq.next_element::<IgnoredAny>()?;
+            }
+            seq.next_element_seed(self)?;
+            Ok(())
+        }
+    }
+    impl<'de> DeserializeSeed<'de> for Entries {
+        type Value = ();
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+            d.deserialize_map(Entry)
+        }
+    }
+    struct Top(usize);
+    impl<'de> Visitor<'de> for Top {
+        type Value = ();
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a quota file")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<(), A::Error> {
+            while let Some(k) = m.next_key::<String>()? {
+                if k == "quotas" {
+                    return m.next_value_seed(TopSeq(self.0));
+                }
+                m.next_value::<IgnoredAny>()?;
+            }
+            Ok(())
+        }
+    }
+    struct TopSeq(usize);
+    impl<'de> DeserializeSeed<'de> for TopSeq {
+        type Value = ();
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+            d.deserialize_seq(Entries(self.0))
+        }
+    }
+    match format {
+        Format::Json => {
+            let mut de = serde_json::Deserializer::from_str(text);
+            match serde::Deserializer::deserialize_map(&mut de, Top(index)) {
+                Err(e) if e.to_string().starts_with(STOP) => Some(e.line()),
+                _ => None,
+            }
+        }
+        Format::Yaml => {
+            let de = serde_yaml_ng::Deserializer::from_str(text);
+            match serde::Deserializer::deserialize_map(de, Top(index)) {
+                Err(e) if e.to_string().contains(STOP) => e.location().map(|l| l.line()),
+                _ => None,
+            }
+        }
+    }
+}
+
+/// A YAML double-quoted scalar that every YAML 1.1 and 1.2 reader reads back as exactly `s`:
+/// `"` and `\\` escaped, and every character outside YAML's printable set, or one that YAML 1.1
+/// reads as a line break (NEL, U+2028, U+2029), or a byte order mark, as an escape.
+fn yaml_quoted(s: &str) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        let printable = matches!(c, ' '..='~' | '\u{a0}'..='\u{d7ff}' | '\u{e000}'..='\u{fffd}' | '\u{10000}'..)
+            && !matches!(c, '\u{2028}' | '\u{2029}' | '\u{feff}');
+        let _ = match c {
+            '"' => out.write_str("\\\""),
+            '\\' => out.write_str("\\\\"),
+            '\t' => out.write_str("\\t"),
+            '\n' => out.write_str("\\n"),
+            '\r' => out.write_str("\\r"),
+            c if printable => out.write_char(c),
+            c if u32::from(c) <= 0xff => write!(out, "\\x{:02X}", u32::from(c)),
+            c if u32::from(c) <= 0xffff => write!(out, "\\u{:04X}", u32::from(c)),
+            c => write!(out, "\\U{:08X}", u32::from(c)),
+        };
+    }
+    out.push('"');
+    out
+}
+
+/// A mapping key: plain when it is a key name such as `producer_byte_rate` (lower-case letter
+/// first, letters, digits and `_`, at least one `_`: never a boolean, number or null in any
+/// YAML version), else quoted.
+fn yaml_key(k: &str) -> String {
+    let plain = k.starts_with(|c: char| c.is_ascii_lowercase())
+        && k.contains('_')
+        && k.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+    if plain {
+        k.to_string()
+    } else {
+        yaml_quoted(k)
+    }
+}
+
+/// A quota value in YAML: an integer when whole and below 2^53, else a float with a point and
+/// a signed exponent where one is needed (`12.5`, `9.223372036854776e+18`), the shortest text
+/// that reads back as the same double.
+fn yaml_number(v: f64) -> String {
+    if is_small_whole(v) {
+        return format!("{}", v as i64);
+    }
+    if v.fract() != 0.0 && v.abs() >= 1e-4 {
+        // Display never uses an exponent; a non-whole value always shows its point.
+        return format!("{v}");
+    }
+    let e = format!("{v:e}");
+    let (mantissa, exp) = e.split_once('e').unwrap_or((&e, "0"));
+    let point = if mantissa.contains('.') { "" } else { ".0" };
+    let sign = if exp.starts_with('-') { "" } else { "+" };
+    format!("{mantissa}{point}e{sign}{exp}")
 }
 
 /// Formats a quota value for people: a whole number as its exact decimal value, without a
@@ -702,6 +905,196 @@ mod tests {
         // request_percentage is a DOUBLE: no such limit.
         let big = "quotas:\n  - entity: { user: a }\n    values: { request_percentage: 9223372036854775808 }\n";
         assert!(QuotaFile::parse(big, Format::Yaml).is_ok());
+    }
+
+    /// Names that YAML 1.1 or 1.2 readers take for booleans, numbers or null when unquoted,
+    /// and names with characters YAML must escape.
+    pub(crate) const TRICKY_NAMES: &[&str] = &[
+        "yes",
+        "no",
+        "on",
+        "off",
+        "y",
+        "n",
+        "Yes",
+        "NO",
+        "On",
+        "OFF",
+        "true",
+        "False",
+        "null",
+        "Null",
+        "~",
+        "1e3",
+        "0x10",
+        "0o17",
+        "017",
+        "1_000",
+        "12:30",
+        "+1",
+        "-1",
+        ".5",
+        ".inf",
+        "-.Inf",
+        ".NaN",
+        "=",
+        "<<",
+        "- x",
+        "a: b",
+        "x #y",
+        " lead",
+        "trail ",
+        "'q'",
+        "\"dq\"",
+        "back\\slash",
+        "tab\there",
+        "nl\nhere",
+        "esc\u{1b}[31m",
+        "del\u{7f}",
+        "nel\u{85}",
+        "ls\u{2028}ps\u{2029}",
+        "bom\u{feff}",
+        "rtl\u{202e}",
+        "é✓",
+        "emoji\u{1f600}",
+        "@at",
+        "`tick",
+        "%pct",
+        "!bang",
+        "&amp",
+        "*star",
+        "|bar",
+        ">gt",
+        "?q",
+        "[x]",
+        "{y}",
+    ];
+
+    fn tricky_file() -> QuotaFile {
+        let state: Vec<EntityQuotas> = TRICKY_NAMES
+            .iter()
+            .map(|n| EntityQuotas {
+                entity: Entity::new().with_client_id(EntityName::named(*n)),
+                values: [(QuotaKey::ProducerByteRate, 1024.0)].into_iter().collect(),
+            })
+            .chain([EntityQuotas {
+                entity: Entity::new()
+                    .with_user(EntityName::Default)
+                    .with_client_id(EntityName::named("off")),
+                values: [
+                    (QuotaKey::ProducerByteRate, 9.223372036854776e18),
+                    (QuotaKey::RequestPercentage, 1e51),
+                    (QuotaKey::ConsumerByteRate, 1e17),
+                    (QuotaKey::ControllerMutationRate, 0.00001),
+                ]
+                .into_iter()
+                .collect(),
+            }])
+            .collect();
+        QuotaFile::from_state(&state)
+    }
+
+    #[test]
+    fn yaml_export_quotes_every_name_and_round_trips() {
+        let file = tricky_file();
+        let yaml = file.to_string(Format::Yaml);
+        for n in [
+            "yes", "no", "on", "off", "null", "~", "1e3", "0x10", "12:30",
+        ] {
+            assert!(
+                yaml.contains(&format!("client-id: \"{n}\"\n")),
+                "{n} unquoted:\n{yaml}"
+            );
+        }
+        assert!(yaml.contains("client-id: \"esc\\x1B[31m\"\n"), "{yaml}");
+        assert!(yaml.contains("client-id: \"nel\\x85\"\n"), "{yaml}");
+        assert!(yaml.contains("request_percentage: 1.0e+51\n"), "{yaml}");
+        assert!(
+            yaml.contains("producer_byte_rate: 9.223372036854776e+18\n"),
+            "{yaml}"
+        );
+        assert!(
+            yaml.contains("controller_mutation_rate: 1.0e-5\n"),
+            "{yaml}"
+        );
+        assert!(yaml.contains("    user: null\n"), "{yaml}");
+        assert_eq!(QuotaFile::parse(&yaml, Format::Yaml).unwrap(), file);
+        let json = file.to_string(Format::Json);
+        assert_eq!(QuotaFile::parse(&json, Format::Json).unwrap(), file);
+        assert_eq!(
+            QuotaFile { quotas: vec![] }.to_string(Format::Yaml),
+            "quotas: []\n"
+        );
+    }
+
+    #[test]
+    fn yaml_numbers_read_back_as_the_same_double() {
+        for v in [
+            1.0,
+            1024.0,
+            12.5,
+            0.001,
+            1e-7,
+            9007199254740992.0,
+            1e17,
+            1e51,
+            1.5e300,
+            3.25e-300,
+        ] {
+            let t = yaml_number(v);
+            assert_eq!(t.parse::<f64>().unwrap(), v, "{t}");
+            if !is_small_whole(v) {
+                assert!(t.contains('.'), "{t}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_duplicate_entity_names_the_lines_of_both_entries() {
+        let yaml = "quotas:\n  - entity: { client-id: a }\n    values: { producer_byte_rate: 1 }\n  - entity: { client-id: b }\n    values: { producer_byte_rate: 1 }\n  - entity:\n      client-id: a\n    values: { producer_byte_rate: 2 }\n";
+        let e = QuotaFile::parse(yaml, Format::Yaml).unwrap_err();
+        assert_eq!(
+            e.message,
+            "entity client-id='a' is listed twice, at line 2 (entry 1) and at line 6 (entry 3); merge them"
+        );
+        assert_eq!(e.line, Some(6));
+        let json = "{\"quotas\": [\n {\"entity\": {\"client-id\": \"a\"}, \"values\": {\"producer_byte_rate\": 1}},\n\n {\"entity\": {\"client-id\": \"a\"}, \"values\": {\"producer_byte_rate\": 2}}]}";
+        let e = QuotaFile::parse(json, Format::Json).unwrap_err();
+        assert_eq!(
+            e.message,
+            "entity client-id='a' is listed twice, at line 2 (entry 1) and at line 4 (entry 2); merge them"
+        );
+        assert_eq!(e.line, Some(4));
+    }
+
+    #[test]
+    fn integers_beyond_64_bits_are_refused_with_the_range_not_a_type_name() {
+        for (v, want) in [
+            (
+                "18446744073709551616",
+                "value '18446744073709551616' is too large (maximum 9223372036854775807)",
+            ),
+            (
+                "340282366920938463463374607431768211455",
+                "is too large (maximum 9223372036854775807)",
+            ),
+            (
+                "-9223372036854775809",
+                "value -9223372036854775809 must be greater than 0",
+            ),
+            (
+                "-170141183460469231731687303715884105728",
+                "must be greater than 0",
+            ),
+        ] {
+            let yaml = format!(
+                "quotas:\n  - entity: {{ user: a }}\n    values: {{ producer_byte_rate: {v} }}\n"
+            );
+            let e = QuotaFile::parse(&yaml, Format::Yaml).unwrap_err();
+            assert!(e.message.contains(want), "{v}: {}", e.message);
+            assert!(!e.message.contains("128"), "{v}: {}", e.message);
+            assert_eq!(e.line, Some(2), "{v}: {e:?}");
+        }
     }
 
     #[test]

@@ -67,7 +67,9 @@ pub struct ValidationError {
 
 impl fmt::Display for ValidationError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match (&self.entity, &self.key) {
+        // Key names as typed: control characters escaped (entities escape their names).
+        let key = self.key.as_deref().map(escape_controls);
+        match (&self.entity, &key) {
             (Some(e), Some(k)) => write!(f, "entity {e}, key {k}: {}", self.message),
             (Some(e), None) => write!(f, "entity {e}: {}", self.message),
             (None, Some(k)) => write!(f, "key {k}: {}", self.message),
@@ -307,6 +309,8 @@ pub fn validate_alterations(alterations: &[Alteration]) -> Result<(), Validation
 /// Parses a textual value strictly: a finite decimal number (`1024`, `1.5`, `1e6`).
 pub fn parse_value(entity: Option<&Entity>, key: &str, text: &str) -> Result<f64, ValidationError> {
     let t = text.trim();
+    // As typed, for the messages: control characters escaped.
+    let shown = escape_controls(t);
     let bad = |msg: String| ValidationError {
         entity: entity.cloned().map(Box::new),
         key: Some(key.to_string()),
@@ -328,16 +332,16 @@ pub fn parse_value(entity: Option<&Entity>, key: &str, text: &str) -> Result<f64
             if let Some(max) = max.filter(|m| decimal_exceeds(t, *m)) {
                 return Err(ValidationError {
                     rule: Rule::TooLarge,
-                    ..bad(format!("value '{t}' is too large (maximum {max})"))
+                    ..bad(format!("value '{shown}' is too large (maximum {max})"))
                 });
             }
             Ok(v)
         }
         Ok(_) => Err(ValidationError {
             rule: Rule::NotFinite,
-            ..bad(format!("value '{t}' is not a finite number"))
+            ..bad(format!("value '{shown}' is not a finite number"))
         }),
-        Err(_) => Err(bad(format!("value '{t}' is not a number"))),
+        Err(_) => Err(bad(format!("value '{shown}' is not a number"))),
     }
 }
 

@@ -111,7 +111,10 @@ pub fn key_warning(app: Option<App>, key: &str) -> Option<String> {
             ));
         }
     }
-    Some(format!("unknown or unsupported key '{key}' is ignored"))
+    Some(format!(
+        "unknown or unsupported key '{}' is ignored",
+        kquota_admin::model::escape_controls(key)
+    ))
 }
 
 #[cfg(feature = "apps")]
@@ -137,8 +140,10 @@ impl<'a> FileValues<'a> {
     }
 
     /// `FILE:LINE: key: message` as a usage error.
+    /// Control characters (from the file's values) are shown escaped.
     fn error(&self, key: &str, line: usize, message: impl std::fmt::Display) -> anyhow::Error {
-        exit::usage(format!("{}:{line}: {key}: {message}", self.file))
+        let text = format!("{}:{line}: {key}: {message}", self.file);
+        exit::usage(kquota_admin::model::escape_controls(&text))
     }
 
     /// The value of `key` (the last one, as in Java) when the flag was not given; parsed by

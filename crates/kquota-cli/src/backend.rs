@@ -106,13 +106,13 @@ pub async fn resolve_config(s: &Settings) -> anyhow::Result<ClientConfig> {
     Ok(base.security(security))
 }
 
+/// The kquota-iam configuration of resolved MSK IAM settings (what every command signs with).
 #[cfg(feature = "aws-sdk")]
-async fn msk_iam_sasl(
+pub fn iam_config(
     aws_msk_iam: bool,
     iam: &crate::connect::IamSettings,
-    client_id: &str,
-) -> anyhow::Result<(SaslConfig, String)> {
-    use kquota_iam::aws::AwsIam;
+    client_id: Option<&str>,
+) -> kquota_iam::IamConfig {
     use kquota_iam::{IamConfig, IamMechanism};
     let mut cfg = IamConfig::default();
     cfg.mechanism = if aws_msk_iam {
@@ -124,8 +124,19 @@ async fn msk_iam_sasl(
     cfg.profile = iam.profile.clone();
     cfg.assume_role_arn = iam.role_arn.clone();
     cfg.role_session_name = iam.role_session_name.clone();
-    cfg.client_id = Some(client_id.to_string());
+    cfg.client_id = client_id.map(str::to_string);
     cfg.identity_secret = iam.identity_secret.clone();
+    cfg
+}
+
+#[cfg(feature = "aws-sdk")]
+async fn msk_iam_sasl(
+    aws_msk_iam: bool,
+    iam: &crate::connect::IamSettings,
+    client_id: &str,
+) -> anyhow::Result<(SaslConfig, String)> {
+    use kquota_iam::aws::AwsIam;
+    let cfg = iam_config(aws_msk_iam, iam, Some(client_id));
     let aws = AwsIam::load(&cfg, None)
         .await
         .map_err(|e| exit::connection(format!("MSK IAM: {e}")))?;
@@ -188,6 +199,23 @@ impl Admin {
         filter: &Filter,
         broker: Option<i32>,
     ) -> anyhow::Result<Vec<EntityQuotas>> {
+        if let Some(id) = broker {
+            // A broker id the cluster does not have is "not found" (exit 3), like a missing
+            // topic; without this check it would look like a connection failure.
+            let md = self
+                .inner
+                .cluster()
+                .metadata()
+                .await
+                .map_err(|e| classify(AdminError::Net(e)))?;
+            if !md.brokers.contains_key(&id) {
+                let ids: Vec<String> = md.brokers.keys().map(i32::to_string).collect();
+                return Err(exit::broker(format!(
+                    "--broker {id}: the cluster has no broker with id {id} (its brokers: {})",
+                    ids.join(", ")
+                )));
+            }
+        }
         let target = broker.map(Target::Broker).unwrap_or(Target::Any);
         self.inner
             .describe_on(target, filter)

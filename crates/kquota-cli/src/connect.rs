@@ -8,6 +8,8 @@ use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 
+use kquota_admin::model::escape_controls;
+
 use crate::app_config::{self, App};
 use crate::exit;
 use crate::properties::{self, JaasEntry};
@@ -62,12 +64,13 @@ pub struct ConnectArgs {
     #[arg(long, value_name = "PEM_FILE", requires = "tls_cert_file")]
     pub tls_key_file: Option<PathBuf>,
 
-    /// AWS region for MSK IAM (default: from the AWS environment).
-    #[arg(long, value_name = "REGION")]
+    /// AWS region for MSK IAM signing, STS and Secrets Manager, and produce/consume's
+    /// CloudWatch metrics (default: AWS_REGION or the profile's region).
+    #[arg(long, visible_alias = "region", value_name = "REGION")]
     pub aws_region: Option<String>,
 
     /// AWS profile for MSK IAM.
-    #[arg(long, value_name = "PROFILE")]
+    #[arg(long, visible_alias = "profile", value_name = "PROFILE")]
     pub aws_profile: Option<String>,
 
     /// Role to assume for MSK IAM (the quota principal is the assumed-role session ARN).
@@ -85,6 +88,129 @@ pub struct ConnectArgs {
     /// Per-request timeout in milliseconds (at least 1).
     #[arg(long, value_name = "MS", value_parser = clap::value_parser!(u64).range(1..))]
     pub request_timeout_ms: Option<u64>,
+
+    /// No brokers needed (`whoami`, which does not connect): an empty list instead of an error.
+    #[arg(skip)]
+    pub bootstrap_optional: bool,
+}
+
+/// Flags of the MSK sample apps that select the identity (produce, consume and whoami).
+#[derive(Args, Debug, Clone, Default)]
+pub struct AppIdentityArgs {
+    /// IAM role to assume (MSK IAM); the quota principal is the assumed-role session ARN.
+    #[arg(long, value_name = "ARN")]
+    pub assume_role_arn: Option<String>,
+    /// Role session name: part of the principal the quota applies to.
+    #[arg(long, value_name = "NAME")]
+    pub role_session_name: Option<String>,
+    /// client.id the app presents: the other half of the quota entity.
+    #[arg(long, value_name = "ID")]
+    pub client_id: Option<String>,
+    /// Secrets Manager secret (name or ARN) whose JSON holds the app's "client_id" and
+    /// "role_session_name"; read with the caller's credentials. Needs --assume-role-arn; with
+    /// it, --client-id and --role-session-name (and client.id / awsRoleSessionName in
+    /// --command-config) are refused.
+    #[arg(long, value_name = "SECRET")]
+    pub identity_secret: Option<String>,
+}
+
+impl AppIdentityArgs {
+    /// The connection settings with the app's identity applied (no network): the client id,
+    /// the IAM role and session, and the identity secret.
+    ///
+    /// With `--identity-secret` the secret is the only source of the client-id and the role
+    /// session name: the same value given any other way is a usage error rather than a
+    /// precedence rule, so a stale plain value can neither win nor be silently ignored.
+    pub fn settings(&self, connect: &ConnectArgs, app: App) -> anyhow::Result<Settings> {
+        self.settings_for(connect, Some(app))
+    }
+
+    /// [`Self::settings`] for a command that is not a load app (`app` `None`: every app key in
+    /// the file is reported as not used).
+    pub fn settings_for(
+        &self,
+        connect: &ConnectArgs,
+        app: Option<App>,
+    ) -> anyhow::Result<Settings> {
+        if let Some(secret) = &self.identity_secret {
+            if secret.trim().is_empty() {
+                return Err(exit::usage("--identity-secret must name a secret"));
+            }
+            let plain = [
+                (self.client_id.is_some(), "--client-id"),
+                (self.role_session_name.is_some(), "--role-session-name"),
+                (connect.connect_client_id.is_some(), "--connect-client-id"),
+                (
+                    connect.aws_role_session_name.is_some(),
+                    "--aws-role-session-name",
+                ),
+            ];
+            if let Some((_, flag)) = plain.iter().find(|(given, _)| *given) {
+                return Err(exit::usage(format!(
+                    "--identity-secret supplies the client-id and the role session name; do not also give {flag}"
+                )));
+            }
+        }
+        let mut c = connect.clone();
+        if let Some(arn) = &self.assume_role_arn {
+            c.aws_role_arn = Some(arn.clone());
+            c.aws_role_session_name = self.role_session_name.clone().or(c.aws_role_session_name);
+            c.security_protocol = c.security_protocol.or(Some(SecurityProtocol::SaslSsl));
+            c.sasl_mechanism = c.sasl_mechanism.or(Some(SaslMechanismArg::OAuthBearer));
+        } else if self.role_session_name.is_some() {
+            return Err(exit::usage("--role-session-name needs --assume-role-arn"));
+        }
+        if let Some(id) = &self.client_id {
+            c.connect_client_id = Some(id.clone());
+        }
+        let mut settings = c.settings_for(app)?;
+        if let Some(secret) = &self.identity_secret {
+            // Anything left now came from the properties file.
+            if settings.client_id != "kquota" {
+                return Err(exit::usage(
+                    "--identity-secret supplies the client-id; remove client.id from --command-config",
+                ));
+            }
+            match &mut settings.sasl {
+                Some(SaslSettings::MskIam { iam, .. }) if iam.role_arn.is_some() => {
+                    if iam.role_session_name.is_some() {
+                        return Err(exit::usage(
+                            "--identity-secret supplies the role session name; remove awsRoleSessionName from --command-config",
+                        ));
+                    }
+                    iam.identity_secret = Some(secret.clone());
+                }
+                _ => {
+                    return Err(exit::usage(
+                        "--identity-secret needs MSK IAM with a role to assume: give --assume-role-arn (the secret names the role session)",
+                    ))
+                }
+            }
+        }
+        Ok(settings)
+    }
+
+    /// Connects with the common flags, the app's client id and the IAM identity flags: MSK IAM
+    /// credentials (assume-role, identity secret) are loaded first, as for every command.
+    pub async fn connect(
+        &self,
+        connect: &ConnectArgs,
+        app: App,
+    ) -> anyhow::Result<kquota_net::Cluster> {
+        let settings = self.settings(connect, app)?;
+        for w in &settings.warnings {
+            eprintln!("warning: {w}");
+        }
+        let cfg = crate::backend::resolve_config(&settings).await?;
+        kquota_net::Cluster::connect(cfg).await.map_err(|e| {
+            let msg = format!("cannot connect to {}: {e}", settings.bootstrap.join(","));
+            match e {
+                // Local set-up (a CA or key file that cannot be loaded): bad input.
+                kquota_net::Error::Config(_) => exit::usage(msg),
+                _ => exit::connection(msg),
+            }
+        })
+    }
 }
 
 /// `security.protocol`.
@@ -249,6 +375,14 @@ pub struct Settings {
     pub properties: Vec<properties::Property>,
 }
 
+/// The JAAS login modules kquota understands in `sasl.jaas.config`.
+const LOGIN_MODULES: &[&str] = &[
+    "org.apache.kafka.common.security.plain.PlainLoginModule",
+    "org.apache.kafka.common.security.scram.ScramLoginModule",
+    "org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule",
+    "software.amazon.msk.auth.iam.IAMLoginModule",
+];
+
 /// Properties keys kquota reads.
 const USED_KEYS: &[&str] = &[
     "bootstrap.servers",
@@ -322,7 +456,8 @@ fn resolve(
         if let Some(prev) = seen.insert(p.key.as_str(), p.line) {
             warnings.push(format!(
                 "{file}:{}: '{}' repeats line {prev}; the later value wins",
-                p.line, p.key
+                p.line,
+                escape_controls(&p.key)
             ));
         }
         if !USED_KEYS.contains(&p.key.as_str()) {
@@ -333,12 +468,17 @@ fn resolve(
     }
     let get = |k: &str| props.iter().rev().find(|p| p.key == k);
     let bad = |p: &properties::Property, msg: String| {
-        exit::usage(format!("{file}:{}: {}: {msg}", p.line, p.key))
+        exit::usage(format!(
+            "{file}:{}: {}: {msg}",
+            p.line,
+            escape_controls(&p.key)
+        ))
     };
 
     let bootstrap_text = match (&args.bootstrap_server, get("bootstrap.servers")) {
         (Some(b), _) => b.clone(),
         (None, Some(p)) => p.value.clone(),
+        (None, None) if args.bootstrap_optional => String::new(),
         (None, None) => {
             return Err(exit::usage(
                 "no brokers given: use --bootstrap-server HOST:PORT or bootstrap.servers in --command-config",
@@ -351,7 +491,7 @@ fn resolve(
         .filter(|s| !s.is_empty())
         .map(str::to_string)
         .collect();
-    if bootstrap.is_empty() {
+    if bootstrap.is_empty() && !args.bootstrap_optional {
         return Err(exit::usage("the bootstrap server list is empty"));
     }
     for b in &bootstrap {
@@ -361,7 +501,8 @@ fn resolve(
             .unwrap_or(false);
         if !ok {
             return Err(exit::usage(format!(
-                "bootstrap server '{b}' is not HOST:PORT"
+                "bootstrap server '{}' is not HOST:PORT",
+                escape_controls(b)
             )));
         }
     }
@@ -373,7 +514,7 @@ fn resolve(
                 p,
                 format!(
                     "'{}' is not one of PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL",
-                    p.value
+                    escape_controls(&p.value)
                 ),
             )
         })?,
@@ -383,7 +524,7 @@ fn resolve(
     let mechanism = match (args.sasl_mechanism, get("sasl.mechanism")) {
         (Some(m), _) => Some(m),
         (None, Some(p)) => Some(SaslMechanismArg::parse(&p.value).ok_or_else(|| {
-            bad(p, format!("'{}' is not one of PLAIN, SCRAM-SHA-256, SCRAM-SHA-512, OAUTHBEARER, AWS_MSK_IAM", p.value))
+            bad(p, format!("'{}' is not one of PLAIN, SCRAM-SHA-256, SCRAM-SHA-512, OAUTHBEARER, AWS_MSK_IAM", escape_controls(&p.value)))
         })?),
         (None, None) => None,
     };
@@ -396,6 +537,20 @@ fn resolve(
     let sasl = if protocol.uses_sasl() {
         let mech = mechanism.unwrap_or(SaslMechanismArg::Plain);
         let module = jaas.as_ref().and_then(|j| j.first());
+        if let (Some(m), Some(p)) = (module, get("sasl.jaas.config")) {
+            // Read as PLAIN credentials, an unknown module would authenticate as someone
+            // else than the file says (or fail with a misleading broker error).
+            if !LOGIN_MODULES.contains(&m.module.as_str()) {
+                return Err(bad(
+                    p,
+                    format!(
+                        "login module '{}' is not supported; kquota knows {}",
+                        escape_controls(&m.module),
+                        LOGIN_MODULES.join(", ")
+                    ),
+                ));
+            }
+        }
         let user = args.sasl_username.clone().or_else(|| {
             module
                 .and_then(|m| m.option("username"))
@@ -542,7 +697,10 @@ fn resolve(
                 .ok_or_else(|| {
                     bad(
                         p,
-                        format!("'{}' is not a number of milliseconds > 0", p.value),
+                        format!(
+                            "'{}' is not a number of milliseconds > 0",
+                            escape_controls(&p.value)
+                        ),
                     )
                 })?,
         ),

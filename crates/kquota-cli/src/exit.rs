@@ -3,9 +3,9 @@
 //! | code | meaning |
 //! |------|---------|
 //! | 0 | success |
-//! | 1 | unexpected internal error |
+//! | 1 | unexpected internal error, or output that cannot be written (stdout, `quotas export -f FILE`) |
 //! | 2 | usage or validation error: bad flags, bad quota values, malformed files (nothing was sent) |
-//! | 3 | the broker rejected the request (any entity failed, unsupported version, policy) |
+//! | 3 | the broker rejected the request (any entity failed, unsupported version, policy), or what was named is not there (a topic to delete, a `--broker` id) |
 //! | 4 | connection, authentication or authorization failure (unreachable broker, TLS, SASL, ACLs) |
 //! | 130 | interrupted (Ctrl-C or SIGTERM): what was already sent was settled and reported first (see [`crate::interrupt`]) |
 //!
@@ -16,7 +16,7 @@ use std::fmt;
 
 /// Exit code of a successful run.
 pub const OK: u8 = 0;
-/// Unexpected internal error.
+/// Unexpected internal error, or output that cannot be written.
 pub const INTERNAL: u8 = 1;
 /// Usage or validation error (nothing was sent).
 pub const USAGE: u8 = 2;
@@ -29,7 +29,7 @@ pub const INTERRUPTED: u8 = crate::interrupt::INTERRUPTED;
 
 /// Help text listing the exit codes (shown in `kquota --help`).
 pub const EXIT_CODES_HELP: &str =
-    "Exit codes: 0 success; 1 internal error; 2 usage or validation error \
+    "Exit codes: 0 success; 1 internal error or output that cannot be written; 2 usage or validation error \
 (nothing sent); 3 the broker rejected the request (any failed entity fails the command); \
 4 connection, authentication or authorization failure; 130 interrupted (Ctrl-C or SIGTERM; \
 quota and topic changes, produce and consume first settle and report what was already sent, a \
@@ -202,7 +202,23 @@ pub fn clap_error_line(
             names.join(", ")
         );
     }
-    let text = err.render().to_string();
+    let mut text = err.render().to_string();
+    // The values clap echoes (a bad value, an unknown argument) are shown with control
+    // characters escaped, like every name kquota prints; a line break in one would also split
+    // the line below.
+    for (_, value) in err.context() {
+        let values = match value {
+            clap::error::ContextValue::String(s) => vec![s.as_str()],
+            clap::error::ContextValue::Strings(v) => v.iter().map(String::as_str).collect(),
+            _ => Vec::new(),
+        };
+        for v in values {
+            let escaped = kquota_admin::model::escape_controls(v);
+            if escaped != v {
+                text = text.replace(v, &escaped);
+            }
+        }
+    }
     let mut message = String::new();
     let mut tips = Vec::new();
     for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
@@ -227,7 +243,7 @@ pub fn clap_error_line(
         }
     }
     let tips: String = tips.iter().map(|t| format!(" ({t})")).collect();
-    format!("{path}: {message}{tips}; {hint}")
+    kquota_admin::model::escape_controls(&format!("{path}: {message}{tips}; {hint}")).into_owned()
 }
 
 #[cfg(test)]
@@ -284,6 +300,14 @@ mod tests {
         assert_eq!(
             line(&["tool"]),
             "tool: a command is required, one of: describe, alter; see 'tool --help'"
+        );
+        assert_eq!(
+            line(&["tool", "describe", "--kind", "us\u{1b}[2Jer\nx"]),
+            "tool describe: invalid value 'us\\x1b[2Jer\\nx' for '--kind <kind>' [possible values: user, ip] (did you mean 'user'?); see 'tool describe --help'"
+        );
+        assert_eq!(
+            line(&["tool", "describe", "--b\u{7f}ogus"]),
+            "tool describe: unexpected argument '--b\\x7fogus' found; see 'tool describe --help'"
         );
         for l in [
             line(&["tool", "alter", "x"]),

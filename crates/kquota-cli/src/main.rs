@@ -58,20 +58,19 @@ pub enum Command {
     #[cfg(feature = "demo")]
     /// The MSK multi-tenant quota walkthrough on a local 3-broker Kafka (needs Java + Maven).
     Demo(cmd::demo::DemoArgs),
-    /// kafka-configs.sh compatible mode for quotas (same flags, same output lines).
-    #[command(
-        name = "configs",
-        visible_alias = "kafka-configs",
-        disable_help_flag = false
-    )]
+    /// kafka-configs.sh compatible mode for client quotas (same flags, same output lines; `kquota
+    /// configs --help` lists them).
+    #[command(name = "configs", visible_alias = "kafka-configs")]
     Configs(cmd::configs::ConfigsArgs),
     /// Print a fresh MSK IAM OAUTHBEARER token (or AWS_MSK_IAM payload) to stdout.
     Token(cmd::token::TokenArgs),
-    /// Show the principal the broker will see, the client-id and the quota entity flags.
+    /// Show the principal the broker will see, the client-id and the quota entity flags (from
+    /// the same connection flags as the other commands; AWS credentials only for MSK IAM).
     Whoami(cmd::whoami::WhoamiArgs),
     /// Print shell completions for bash, zsh, fish, elvish or powershell.
     Completions(cmd::completions::CompletionsArgs),
-    /// Print the man page (roff) to stdout.
+    /// Print a man page (roff): kquota(1), a command's (`kquota man quotas describe`), or all of
+    /// them into a directory (`--dir DIR`).
     Man(cmd::completions::ManArgs),
 }
 
@@ -158,18 +157,40 @@ fn handle_output_failures() {
     }));
 }
 
+/// The clap command with the kafka-configs mode's own flags added ([`cmd::configs::FLAGS`]; the
+/// mode parses its arguments itself), for the shell completions and the man pages.
+pub fn documented_command() -> clap::Command {
+    use clap::CommandFactory;
+    // (`mut_subcommand` would move it to the end of the list.)
+    Cli::command().mut_subcommands(|c| {
+        if c.get_name() == "configs" {
+            cmd::configs::document(c)
+        } else {
+            c
+        }
+    })
+}
+
 fn main() -> ExitCode {
     handle_output_failures();
-    // Invoked as `kafka-configs` / `kafka-configs.sh` (symlink): run the compatible mode directly.
     let mut argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    // Invoked as `kafka-configs` / `kafka-configs.sh` (symlink): run the compatible mode directly,
+    // under that name in its help and messages.
+    let mut configs_prog = None;
     if let Some(name) = argv
         .first()
         .and_then(|a| std::path::Path::new(a).file_name())
     {
-        let name = name.to_string_lossy();
+        let name = name.to_string_lossy().into_owned();
         if name == "kafka-configs" || name == "kafka-configs.sh" {
             argv.insert(1, "configs".into());
+            configs_prog = Some(name);
         }
+    }
+    // `kquota help configs` is the mode's own help, like `kquota configs --help`.
+    if argv.len() == 3 && argv[1] == "help" && (argv[2] == "configs" || argv[2] == "kafka-configs")
+    {
+        argv = vec![argv[0].clone(), "configs".into(), "--help".into()];
     }
     let cli = match Cli::try_parse_from(&argv) {
         Ok(c) => c,
@@ -196,6 +217,10 @@ fn main() -> ExitCode {
             return ExitCode::from(exit::USAGE);
         }
     };
+    let mut cli = cli;
+    if let (Command::Configs(a), Some(prog)) = (&mut cli.command, configs_prog) {
+        a.prog = Some(prog);
+    }
     init_logging(cli.verbose);
     let rt = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -299,5 +324,6 @@ mod tests {
     fn clap_definitions_are_consistent() {
         use clap::CommandFactory;
         super::Cli::command().debug_assert();
+        super::documented_command().debug_assert();
     }
 }

@@ -28,6 +28,19 @@ pub enum OutputFormat {
     Json,
 }
 
+/// `N noun` with the noun in the singular for 1: `plural(1, "partition")` is `1 partition`,
+/// `plural(3, "entity")` is `3 entities`.
+pub fn plural(n: impl Into<u64>, noun: &str) -> String {
+    let n = n.into();
+    if n == 1 {
+        format!("1 {noun}")
+    } else if let Some(stem) = noun.strip_suffix('y') {
+        format!("{n} {stem}ies")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
 /// Java's `Double.toString`.
 pub fn java_double(v: f64) -> String {
     if v.is_nan() {
@@ -278,6 +291,15 @@ pub fn quotas_table(result: &[EntityQuotas]) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn plural_forms() {
+        use super::plural;
+        assert_eq!(plural(1u64, "partition"), "1 partition");
+        assert_eq!(plural(0u64, "partition"), "0 partitions");
+        assert_eq!(plural(3u64, "entity"), "3 entities");
+        assert_eq!(plural(1u64, "entity"), "1 entity");
+    }
+
     use super::*;
     use kquota_admin::QuotaKey;
 

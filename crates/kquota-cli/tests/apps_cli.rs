@@ -1808,3 +1808,50 @@ fn an_async_run_sends_its_last_records_without_waiting_for_linger() {
     );
     delete_topic(k, &topic);
 }
+
+/// `--rate R --duration S` sends exactly R × S records (the record due at the end is not sent);
+/// `consume --num-messages N --duration S` stops at whichever comes first (documented: both
+/// may be given), here the duration, with what there was; one record is "1 record".
+#[test]
+fn rate_times_duration_records_and_num_messages_with_duration_stop_at_the_first() {
+    let k = shared();
+    let home = tempfile::tempdir().unwrap();
+    let plaintext = k.bootstrap(Listener::Plaintext);
+    let topic = format!("apps-rate-{}", std::process::id());
+    create_topic(k, &topic, 1, &[]);
+    // Async: sends never wait for acknowledgements, so a slow machine does not delay the
+    // schedule (20 records due at 0, 0.1, ..., 1.9 s).
+    let (code, out, err) = run(kquota(home.path())
+        .args(["produce", "-b", &plaintext, "--topic-name", &topic])
+        .args([
+            "--rate",
+            "10",
+            "--duration",
+            "2",
+            "--producer-type",
+            "async",
+        ])
+        .args(["--message-size", "10", "--json"]));
+    assert_eq!(code, 0, "{out}{err}");
+    let s = summary(&out);
+    assert_eq!(
+        (s["records"].clone(), s["acked"].clone()),
+        (20.into(), 20.into()),
+        "{out}"
+    );
+    let (code, out, err) = run(kquota(home.path())
+        .args(["produce", "-b", &plaintext, "--topic-name", &topic])
+        .args(["--num-messages", "1", "--quiet"]));
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.starts_with("produce: 1 record, 1 ok, 0 failed in "),
+        "{out}"
+    );
+
+    let (code, out, err) = run(kquota(home.path())
+        .args(["consume", "-b", &plaintext, "--topic-name", &topic])
+        .args(["--num-messages", "1000000", "--duration", "3", "--json"]));
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(summary(&out)["records"], 21, "{out}");
+    delete_topic(k, &topic);
+}

@@ -549,10 +549,20 @@ fn describe_output_and_scram_lines_identical_to_kafka_configs() {
         "--entity-name",
         "xorder-u2",
     ]);
-    assert_eq!(
-        one_user,
-        "Quota configs for user-principal 'xorder-u2' are consumer_byte_rate=2.0E12, request_percentage=1000.5, producer_byte_rate=1.000000000002E12\n\
-         SCRAM credential configs for user-principal 'xorder-u2' are SCRAM-SHA-256=iterations=4096, SCRAM-SHA-512=iterations=5000\n"
+    // The broker's order of one user's mechanisms follows a hash map in the controller, which
+    // differs between broker starts (kafka-configs prints the same order: compared above).
+    let scram_line = |mechanisms: &str| {
+        format!("SCRAM credential configs for user-principal 'xorder-u2' are {mechanisms}\n")
+    };
+    let quota_line = "Quota configs for user-principal 'xorder-u2' are consumer_byte_rate=2.0E12, request_percentage=1000.5, producer_byte_rate=1.000000000002E12\n";
+    assert!(
+        [
+            "SCRAM-SHA-256=iterations=4096, SCRAM-SHA-512=iterations=5000",
+            "SCRAM-SHA-512=iterations=5000, SCRAM-SHA-256=iterations=4096"
+        ]
+        .iter()
+        .any(|m| one_user == format!("{quota_line}{}", scram_line(m))),
+        "{one_user}"
     );
     let scram_only = ok(&[
         "configs",
@@ -590,8 +600,13 @@ fn describe_output_and_scram_lines_identical_to_kafka_configs() {
         serde_json::from_str(&ok(&args)).expect("configs --output json")
     };
     let one = json_describe(&["--entity-type", "users", "--entity-name", "xorder-u2"]);
+    // (The mechanisms in the broker's order, which differs between broker starts: sorted.)
+    let mut sorted = one["scram_credentials"].clone();
+    if let Some(creds) = sorted[0]["credentials"].as_array_mut() {
+        creds.sort_by_key(|c| c["mechanism"].as_str().unwrap_or_default().to_string());
+    }
     assert_eq!(
-        one["scram_credentials"],
+        sorted,
         serde_json::json!([{"user": "xorder-u2", "credentials": [
             {"mechanism": "SCRAM-SHA-256", "iterations": 4096},
             {"mechanism": "SCRAM-SHA-512", "iterations": 5000}], "error": null, "message": null}]),
@@ -1997,4 +2012,267 @@ fn an_apply_of_many_entities_returns_once_the_broker_shows_them_all() {
             &["--remove", "producer_byte_rate"],
         );
     }
+}
+
+/// Names that YAML 1.1 readers (PyYAML, many CI tools) take for booleans, numbers or null when
+/// unquoted are exported quoted: PyYAML reads every one back as the same string, and so does
+/// kquota (plan of the export: no changes).
+#[test]
+fn yaml_export_is_read_back_exactly_by_pyyaml_and_by_kquota() {
+    let _g = lock();
+    let b = bootstrap();
+    let names = [
+        "yes",
+        "no",
+        "on",
+        "off",
+        "y",
+        "n",
+        "True",
+        "NULL",
+        "~",
+        "1e3",
+        "0x10",
+        "0o17",
+        "017",
+        "1_000",
+        "12:30",
+        ".inf",
+        "+.5",
+        "=",
+        "<<",
+        "a: b",
+        "x #y",
+        " lead",
+        "\"q\"",
+        "back\\slash",
+        "nel\u{85}",
+        "esc\u{1b}[31m",
+        "é✓",
+    ];
+    for n in names {
+        alter(&["--client-id", n], &["--set", "producer_byte_rate=1024"]);
+    }
+    alter(
+        &["--client-id", "off", "--default", "user"],
+        &[
+            "--set",
+            "request_percentage=1e51,consumer_byte_rate=100000000000000000",
+        ],
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("export.yaml");
+    ok(&["quotas", "export", "-b", &b, "-f", f.to_str().unwrap()]);
+    let text = std::fs::read_to_string(&f).unwrap();
+    assert!(text.contains("client-id: \"yes\"\n"), "{text}");
+    // PyYAML (YAML 1.1) as JSON: names are strings, equal to what was set; numbers are numbers.
+    let out = Command::new("python3")
+        .args([
+            "-c",
+            "import json, sys, yaml; print(json.dumps(yaml.safe_load(open(sys.argv[1], encoding='utf-8'))))",
+            f.to_str().unwrap(),
+        ])
+        .output()
+        .expect("python3 with PyYAML");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let quotas = entries(&doc);
+    for n in names {
+        assert!(
+            quotas
+                .iter()
+                .any(|e| e["entity"]["client-id"] == n && e["values"]["producer_byte_rate"] == 1024),
+            "PyYAML did not read {n:?} back: {text}"
+        );
+    }
+    let pair = quotas
+        .iter()
+        .find(|e| {
+            e["entity"]["client-id"] == "off" && e["entity"].get("user") == Some(&Value::Null)
+        })
+        .unwrap_or_else(|| panic!("no (default user, off): {text}"));
+    assert_eq!(pair["values"]["request_percentage"], 1e51, "{text}");
+    assert_eq!(pair["values"]["consumer_byte_rate"], 1e17, "{text}");
+    // kquota reads its own export back as the cluster's state.
+    let plan = ok(&["quotas", "plan", "-b", &b, "-f", f.to_str().unwrap()]);
+    assert_eq!(plan, "No changes. The cluster matches the file.\n");
+    for n in names {
+        ok(&["quotas", "delete", "-b", &b, "--client-id", n]);
+    }
+    ok(&[
+        "quotas",
+        "delete",
+        "-b",
+        &b,
+        "--client-id",
+        "off",
+        "--default",
+        "user",
+    ]);
+}
+
+/// SASL from the client on a listener without SASL: the error says the listener probably does
+/// not use SASL (the mirror of the hint for a client without SASL on a SASL listener); exit 4.
+#[test]
+fn sasl_to_a_plaintext_listener_says_the_listener_has_no_sasl() {
+    let b = bootstrap();
+    for mechanism in ["PLAIN", "SCRAM-SHA-256"] {
+        let e = fails(
+            &[
+                "quotas",
+                "describe",
+                "-b",
+                &b,
+                "--security-protocol",
+                "SASL_PLAINTEXT",
+                "--sasl-mechanism",
+                mechanism,
+                "--sasl-username",
+                "alice",
+                "--sasl-password",
+                "alice-secret",
+            ],
+            4,
+        );
+        assert!(
+            e.contains("the listener probably does not use SASL")
+                && e.contains("check security.protocol"),
+            "{e}"
+        );
+        assert!(!e.contains("alice-secret"), "{e}");
+    }
+}
+
+/// Exit classes: a broker id the cluster does not have is "not found" (3, naming the brokers
+/// there are), an export file that cannot be written is output that cannot be written (1).
+#[test]
+fn missing_broker_id_and_unwritable_export_file_have_their_exit_classes() {
+    let b = bootstrap();
+    let e = fails(&["quotas", "describe", "-b", &b, "--broker", "99"], 3);
+    assert_eq!(
+        e,
+        "error: --broker 99: the cluster has no broker with id 99 (its brokers: 1)"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("no-such-dir").join("quotas.yaml");
+    let e = fails(
+        &["quotas", "export", "-b", &b, "-f", f.to_str().unwrap()],
+        1,
+    );
+    assert!(
+        e.starts_with(&format!("error: cannot write {}: ", f.display())),
+        "{e}"
+    );
+}
+
+/// kafka-configs compatibility details: a trailing comma in --add-config and Java's `d` suffix
+/// are accepted (Double.parseDouble reads 1024d), and --bootstrap-controller pointed at a KRaft
+/// controller says quotas are served by brokers instead of asking for a newer Kafka.
+#[test]
+fn configs_accepts_java_value_forms_and_explains_controllers() {
+    let _g = lock();
+    let b = bootstrap();
+    let out = ok(&[
+        "configs",
+        "--bootstrap-server",
+        &b,
+        "--alter",
+        "--entity-type",
+        "clients",
+        "--entity-name",
+        "java-forms",
+        "--add-config",
+        "producer_byte_rate=1024d,consumer_byte_rate = 2048,",
+    ]);
+    assert_eq!(out, "Completed updating config for client java-forms.\n");
+    let out = ok(&[
+        "configs",
+        "--bootstrap-server",
+        &b,
+        "--describe",
+        "--entity-type",
+        "clients",
+        "--entity-name",
+        "java-forms",
+    ]);
+    assert!(out.contains("producer_byte_rate=1024.0"), "{out}");
+    assert!(out.contains("consumer_byte_rate=2048.0"), "{out}");
+    ok(&["quotas", "delete", "-b", &b, "--client-id", "java-forms"]);
+    let e = fails(
+        &[
+            "configs",
+            "--bootstrap-server",
+            &b,
+            "--alter",
+            "--entity-type",
+            "clients",
+            "--entity-name",
+            "java-forms",
+            "--add-config",
+            "producer_byte_rate=1024,,consumer_byte_rate=1",
+        ],
+        2,
+    );
+    assert!(e.contains("Invalid entity config"), "{e}");
+
+    // The 3-broker cluster's controller listener, from its server.properties.
+    let props = shared_three()
+        .controller_log()
+        .and_then(|l| l.parent())
+        .map(|d| d.join("server.properties"))
+        .expect("the 3-broker cluster has a separate controller");
+    let text = std::fs::read_to_string(&props).unwrap();
+    let controller = text
+        .lines()
+        .find_map(|l| l.strip_prefix("listeners=CONTROLLER://"))
+        .unwrap_or_else(|| panic!("no controller listener in {}", props.display()));
+    let e = fails(
+        &[
+            "configs",
+            "--bootstrap-controller",
+            controller,
+            "--describe",
+            "--entity-type",
+            "users",
+        ],
+        4,
+    );
+    assert!(
+        e.contains("client quotas are served by brokers, not by KRaft controllers")
+            && e.contains("--bootstrap-server")
+            && !e.contains("newer Kafka"),
+        "{e}"
+    );
+}
+
+/// Counts in human output use the singular for one.
+#[test]
+fn one_partition_is_singular() {
+    let b = bootstrap();
+    let out = ok(&[
+        "topics",
+        "create",
+        "-b",
+        &b,
+        "singular-partition",
+        "--partitions",
+        "1",
+    ]);
+    assert!(
+        out.contains("created (1 partition, replication factor 1)"),
+        "{out}"
+    );
+    let e = fails(
+        &[
+            "topics",
+            "delete",
+            "-b",
+            &b,
+            "singular-partition",
+            "no-such-topic-singular",
+        ],
+        3,
+    );
+    assert!(e.contains("1 of 2 topics failed"), "{e}");
+    assert!(!ok(&["topics", "list", "-b", &b]).contains("singular-partition"));
 }

@@ -332,3 +332,80 @@ fn whoami_and_token_against_moto() {
     }
     drop(moto);
 }
+
+/// whoami takes the connection flags of the other commands and resolves them the same way:
+/// SASL PLAIN / SCRAM (flags or --command-config) is the user name, with no AWS credentials in
+/// sight; no SASL is ANONYMOUS; only MSK IAM asks AWS (and fails here, with none).
+#[test]
+fn whoami_follows_the_connection_settings_and_needs_aws_only_for_iam() {
+    let home = tempfile::tempdir().unwrap();
+    let props = home.path().join("admin.properties");
+    std::fs::write(
+        &props,
+        "bootstrap.servers=b-1.example:9096\nsecurity.protocol=SASL_SSL\nsasl.mechanism=SCRAM-SHA-512\nsasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username=\"platform admin\" password=\"s3cret-pw\";\nclient.id=ops-tool\n",
+    )
+    .unwrap();
+    let (code, out, err) = run(kquota(home.path())
+        .args(["whoami", "--command-config"])
+        .arg(&props));
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        out,
+        "principal:    platform admin\n\
+         via:          SASL SCRAM-SHA-512 (the broker sees User:platform admin)\n\
+         client-id:    ops-tool\n\
+         quota entity: --entity-type users --entity-name 'platform admin' --entity-type clients --entity-name ops-tool\n"
+    );
+    assert!(!out.contains("s3cret-pw") && !err.contains("s3cret-pw"));
+
+    let (code, out, err) = run(kquota(home.path()).args([
+        "whoami",
+        "--json",
+        "-b",
+        "localhost:9092",
+        "--security-protocol",
+        "SASL_PLAINTEXT",
+        "--sasl-mechanism",
+        "PLAIN",
+        "--sasl-username",
+        "alice",
+        "--sasl-password",
+        "pw",
+        "--client-id",
+        "app-1",
+    ]));
+    assert_eq!(code, 0, "{err}");
+    let j: Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(j["principal"], "alice");
+    assert_eq!(j["mechanism"], "PLAIN");
+    assert_eq!(j["client_id"], "app-1");
+    assert_eq!(j["account"], Value::Null);
+    assert_eq!(
+        j["quota_entity"],
+        "--entity-type users --entity-name alice --entity-type clients --entity-name app-1"
+    );
+
+    let (code, out, err) =
+        run(kquota(home.path()).args(["whoami", "--security-protocol", "PLAINTEXT"]));
+    assert_eq!(code, 0, "{err}");
+    assert!(out.starts_with("principal:    ANONYMOUS\n"), "{out}");
+
+    // MSK IAM (explicit, or nothing configured at all) needs AWS credentials: none here.
+    for args in [
+        vec![
+            "whoami",
+            "--security-protocol",
+            "SASL_SSL",
+            "--sasl-mechanism",
+            "AWS_MSK_IAM",
+            "--region",
+            "us-east-1",
+        ],
+        vec!["whoami", "--aws-region", "us-east-1"],
+    ] {
+        let (code, out, err) = run(kquota(home.path()).args(&args));
+        assert_eq!(code, 4, "{args:?}: {err}");
+        assert_eq!(out, "");
+        assert!(err.contains("could not load AWS credentials"), "{err}");
+    }
+}

@@ -51,7 +51,7 @@ pub enum ClientError {
     #[error("topic '{0}' does not exist or is not visible to this principal")]
     UnknownTopic(String),
     /// A partition number outside the topic.
-    #[error("partition {partition} does not exist in topic '{topic}' ({partitions} partitions)")]
+    #[error("partition {partition} does not exist in topic '{topic}' ({partitions} partition{})", if *.partitions == 1 { "" } else { "s" })]
     UnknownPartition {
         /// Topic.
         topic: String,

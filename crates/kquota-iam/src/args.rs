@@ -23,16 +23,16 @@ use crate::{IamConfig, IamMechanism};
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct IamArgs {
     /// AWS region for signing, STS and Secrets Manager [default: AWS_REGION / profile region]
-    #[arg(long, value_name = "REGION")]
+    #[arg(long, visible_alias = "aws-region", value_name = "REGION")]
     pub region: Option<String>,
     /// Named AWS profile from ~/.aws/config and ~/.aws/credentials
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, visible_alias = "aws-profile", value_name = "NAME")]
     pub profile: Option<String>,
     /// Role to assume with STS before signing (the broker sees the assumed-role ARN)
-    #[arg(long, value_name = "ARN")]
+    #[arg(long, visible_alias = "aws-role-arn", value_name = "ARN")]
     pub assume_role_arn: Option<String>,
     /// Role session name; part of the principal, keep it stable [default: kquota]
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, visible_alias = "aws-role-session-name", value_name = "NAME")]
     pub role_session_name: Option<String>,
     /// External id for AssumeRole
     #[arg(long, value_name = "ID")]

@@ -128,29 +128,7 @@ impl WhoAmI {
     /// # }
     /// ```
     pub fn quota_entity_args(&self) -> String {
-        let mut s = format!(
-            "--entity-type users --entity-name {}",
-            shell_word(&self.arn)
-        );
-        if let Some(c) = &self.client_id {
-            s.push_str(&format!(
-                " --entity-type clients --entity-name {}",
-                shell_word(c)
-            ));
-        }
-        s
-    }
-}
-
-/// Quotes a word for POSIX shells when it needs it.
-fn shell_word(s: &str) -> String {
-    let plain = !s.is_empty()
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-_.:/@=+,%".contains(&b));
-    if plain {
-        s.to_string()
-    } else {
-        format!("'{}'", s.replace('\'', r"'\''"))
+        crate::quota_entity_args(&self.arn, self.client_id.as_deref())
     }
 }
 

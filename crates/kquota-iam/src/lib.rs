@@ -65,3 +65,38 @@ pub use sign::{
     MskIamReply, SignOptions, SignedPayload, SignedToken, ACTION, MAX_EXPIRY, MSK_IAM_VERSION,
     SERVICE,
 };
+
+/// The kafka-configs entity flags (also taken by `kquota configs`) for the quotas of a user
+/// `principal` and, when known, its client-id, each quoted for POSIX shells when needed.
+///
+/// ```
+/// assert_eq!(
+///     kquota_iam::quota_entity_args("arn:aws:sts::111111111111:assumed-role/R/s", Some("c 1")),
+///     "--entity-type users --entity-name arn:aws:sts::111111111111:assumed-role/R/s --entity-type clients --entity-name 'c 1'"
+/// );
+/// ```
+pub fn quota_entity_args(principal: &str, client_id: Option<&str>) -> String {
+    let mut s = format!(
+        "--entity-type users --entity-name {}",
+        shell_word(principal)
+    );
+    if let Some(c) = client_id {
+        s.push_str(&format!(
+            " --entity-type clients --entity-name {}",
+            shell_word(c)
+        ));
+    }
+    s
+}
+
+/// Quotes a word for POSIX shells when it needs it.
+fn shell_word(s: &str) -> String {
+    let plain = !s.is_empty()
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.:/@=+,%".contains(&b));
+    if plain {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', r"'\''"))
+    }
+}

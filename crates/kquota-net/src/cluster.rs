@@ -416,7 +416,10 @@ impl Cluster {
                     Some(t) => match t.partitions.get(partition) {
                         None => Err(Error::NoBroker {
                             target: target.to_string(),
-                            detail: format!("topic {topic} has {} partitions", t.partitions.len()),
+                            detail: match t.partitions.len() {
+                                1 => format!("topic {topic} has 1 partition"),
+                                n => format!("topic {topic} has {n} partitions"),
+                            },
                         }),
                         Some(p) => p.leader.ok_or_else(|| Error::NoBroker {
                             target: target.to_string(),

@@ -374,6 +374,10 @@ pub(crate) fn needed_release(api: ApiKey) -> &'static str {
         }
         ApiKey::DescribeCluster => "Kafka 2.8 or newer",
         ApiKey::SaslAuthenticate => "Kafka 1.0 or newer",
+        // Every broker has served Metadata since Kafka 0.8; a KRaft controller's listener does not.
+        ApiKey::Metadata => {
+            "a broker's address (this looks like a KRaft controller's, which serves no client requests)"
+        }
         _ => "a newer Kafka broker",
     }
 }
@@ -919,10 +923,17 @@ impl BrokerConnection {
             }
             let code = ResponseError::try_from_code(hs.body.error_code)
                 .unwrap_or(ResponseError::UnknownServerError);
+            // A listener without SASL (PLAINTEXT, SSL) answers a handshake with
+            // ILLEGAL_SASL_STATE: the reverse of a client without SASL on a SASL listener.
+            let hint = if code == ResponseError::IllegalSaslState {
+                "; the listener probably does not use SASL (a PLAINTEXT or SSL listener): check security.protocol"
+            } else {
+                ""
+            };
             return Err(AuthError::Rejected {
                 mechanism: name,
                 broker,
-                message: format!("SaslHandshake failed: {code}"),
+                message: format!("SaslHandshake failed: {code}{hint}"),
             }
             .into());
         }

@@ -57,7 +57,8 @@ pub enum Error {
         /// The timeout that elapsed.
         after: Duration,
     },
-    /// TLS set-up or handshake failed (bad CA file, untrusted certificate, wrong name...).
+    /// The TLS handshake failed (untrusted certificate, wrong name...). CA, certificate or key
+    /// files that cannot be loaded are [`Error::Config`].
     #[error("TLS error with broker {broker}: {detail}")]
     Tls {
         /// Broker address (or the file that could not be loaded).
@@ -171,7 +172,7 @@ pub enum Error {
         /// Why.
         detail: String,
     },
-    /// The configuration is invalid.
+    /// The configuration is invalid (also a CA, certificate or key file that cannot be loaded).
     #[error("invalid client configuration: {0}")]
     Config(String),
     /// The client was closed with [`crate::Cluster::close`].

@@ -42,13 +42,19 @@ fn tls_err(what: impl Into<String>, detail: impl std::fmt::Display) -> Error {
     }
 }
 
+/// A local TLS set-up failure (a CA, certificate or key file that cannot be read or holds no
+/// usable PEM): a configuration error, found before anything is sent.
+fn tls_file_err(what: impl std::fmt::Display, detail: impl std::fmt::Display) -> Error {
+    Error::Config(format!("{what}: {detail}"))
+}
+
 impl Tls {
     /// Loads CA / client certificate files and builds the rustls configuration.
     pub(crate) fn new(cfg: &TlsConfig) -> Result<Tls, Error> {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
             .with_safe_default_protocol_versions()
-            .map_err(|e| tls_err("configuration", e))?;
+            .map_err(|e| tls_file_err("TLS configuration", e))?;
         let builder = if cfg.accept_invalid_certs {
             builder
                 .dangerous()
@@ -59,7 +65,7 @@ impl Tls {
                 CaSource::WebPki => roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned()),
                 CaSource::File(path) => {
                     let pem = std::fs::read(path)
-                        .map_err(|e| tls_err(format!("CA file {}", path.display()), e))?;
+                        .map_err(|e| tls_file_err(format!("CA file {}", path.display()), e))?;
                     add_pem_certs(&mut roots, &pem, &format!("CA file {}", path.display()))?;
                 }
                 CaSource::Pem(pem) => add_pem_certs(&mut roots, pem, "CA PEM")?,
@@ -70,22 +76,22 @@ impl Tls {
             None => builder.with_no_client_auth(),
             Some((cert_path, key_path)) => {
                 let what = format!("client certificate {}", cert_path.display());
-                let pem = std::fs::read(cert_path).map_err(|e| tls_err(&what, e))?;
+                let pem = std::fs::read(cert_path).map_err(|e| tls_file_err(&what, e))?;
                 let certs: Vec<CertificateDer<'static>> =
                     rustls_pemfile::certs(&mut BufReader::new(&pem[..]))
                         .collect::<Result<_, _>>()
-                        .map_err(|e| tls_err(&what, e))?;
+                        .map_err(|e| tls_file_err(&what, e))?;
                 if certs.is_empty() {
-                    return Err(tls_err(what, "no CERTIFICATE in the file"));
+                    return Err(tls_file_err(what, "no CERTIFICATE in the file"));
                 }
                 let kwhat = format!("client key {}", key_path.display());
-                let kpem = std::fs::read(key_path).map_err(|e| tls_err(&kwhat, e))?;
+                let kpem = std::fs::read(key_path).map_err(|e| tls_file_err(&kwhat, e))?;
                 let key = rustls_pemfile::private_key(&mut BufReader::new(&kpem[..]))
-                    .map_err(|e| tls_err(&kwhat, e))?
-                    .ok_or_else(|| tls_err(&kwhat, "no PRIVATE KEY in the file"))?;
+                    .map_err(|e| tls_file_err(&kwhat, e))?
+                    .ok_or_else(|| tls_file_err(&kwhat, "no PRIVATE KEY in the file"))?;
                 builder
                     .with_client_auth_cert(certs, key)
-                    .map_err(|e| tls_err(what, e))?
+                    .map_err(|e| tls_file_err(what, e))?
             }
         };
         Ok(Tls {
@@ -99,12 +105,12 @@ impl Tls {
 fn add_pem_certs(roots: &mut RootCertStore, pem: &[u8], what: &str) -> Result<(), Error> {
     let mut n = 0;
     for cert in rustls_pemfile::certs(&mut BufReader::new(pem)) {
-        let cert = cert.map_err(|e| tls_err(what, e))?;
-        roots.add(cert).map_err(|e| tls_err(what, e))?;
+        let cert = cert.map_err(|e| tls_file_err(what, e))?;
+        roots.add(cert).map_err(|e| tls_file_err(what, e))?;
         n += 1;
     }
     if n == 0 {
-        return Err(tls_err(what, "no CERTIFICATE found"));
+        return Err(tls_file_err(what, "no CERTIFICATE found"));
     }
     Ok(())
 }

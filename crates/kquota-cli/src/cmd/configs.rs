@@ -17,17 +17,272 @@ use kquota_admin::{
     parse_value, Alteration, Component, Entity, EntityName, EntityType, Filter, Match, Op, QuotaKey,
 };
 
+use kquota_admin::model::escape_controls;
+
 use crate::connect::ConnectArgs;
 use crate::exit;
 use crate::output::OutputFormat;
 
-/// Arguments of `kquota configs`: passed through verbatim and parsed like kafka-configs.
+/// Arguments of `kquota configs`: passed through verbatim and parsed like kafka-configs (the
+/// flags are listed in [`FLAGS`]; `--help` prints [`help`]).
 #[derive(Args, Debug)]
-#[command(disable_help_flag = true)]
+#[command(disable_help_flag = true, disable_version_flag = true)]
 pub struct ConfigsArgs {
-    /// kafka-configs.sh arguments (run `kquota configs --help`).
+    /// kafka-configs.sh's arguments: --bootstrap-server, --describe or --alter, the entities,
+    /// --add-config and --delete-config (listed by `kquota configs --help`).
     #[arg(trailing_var_arg = true, allow_hyphen_values = true, num_args = 0.., value_name = "ARGS")]
     pub args: Vec<String>,
+    /// The name the mode was invoked as, for its help and messages: `kquota configs`, or the
+    /// program name when kquota runs as `kafka-configs` (set by `main`).
+    #[arg(skip)]
+    pub prog: Option<String>,
+}
+
+/// One flag of the mode: name, short form, value name (`None`: takes no value), help.
+pub struct Flag {
+    /// `--name`.
+    pub long: &'static str,
+    /// `-x`, if any.
+    pub short: Option<char>,
+    /// The value's name, for flags that take one.
+    pub value: Option<&'static str>,
+    /// Whether it may be given more than once.
+    pub repeat: bool,
+    /// One line of help.
+    pub help: &'static str,
+}
+
+const fn flag(
+    long: &'static str,
+    short: Option<char>,
+    value: Option<&'static str>,
+    repeat: bool,
+    help: &'static str,
+) -> Flag {
+    Flag {
+        long,
+        short,
+        value,
+        repeat,
+        help,
+    }
+}
+
+/// The flags of the kafka-configs mode, in the order of its help. The parser is [`parse`];
+/// this list is its help text and, in `main`, the completions' and man page's view of it.
+pub const FLAGS: &[Flag] = &[
+    flag(
+        "--bootstrap-server",
+        None,
+        Some("HOST:PORT,..."),
+        false,
+        "The brokers to connect to",
+    ),
+    flag(
+        "--bootstrap-controller",
+        None,
+        Some("HOST:PORT,..."),
+        false,
+        "Accepted, but controllers serve no client quotas (see below)",
+    ),
+    flag(
+        "--command-config",
+        None,
+        Some("FILE"),
+        false,
+        "Java client .properties (security.protocol, sasl.*, ssl.*, client.id)",
+    ),
+    flag(
+        "--describe",
+        None,
+        None,
+        false,
+        "Print the quotas of the entities (a type without a name: all of them)",
+    ),
+    flag(
+        "--alter",
+        None,
+        None,
+        false,
+        "Change the quotas of one entity",
+    ),
+    flag(
+        "--entity-type",
+        None,
+        Some("users|clients|ips"),
+        true,
+        "An entity type; users and clients may be given together",
+    ),
+    flag(
+        "--entity-name",
+        None,
+        Some("NAME"),
+        true,
+        "The name for the --entity-type at the same position",
+    ),
+    flag(
+        "--entity-default",
+        None,
+        None,
+        true,
+        "The default entity for the --entity-type at the same position",
+    ),
+    flag(
+        "--user",
+        None,
+        Some("NAME"),
+        false,
+        "Short for --entity-type users --entity-name NAME",
+    ),
+    flag(
+        "--client",
+        None,
+        Some("ID"),
+        false,
+        "Short for --entity-type clients --entity-name ID",
+    ),
+    flag(
+        "--ip",
+        None,
+        Some("IP"),
+        false,
+        "Short for --entity-type ips --entity-name IP",
+    ),
+    flag(
+        "--user-defaults",
+        None,
+        None,
+        false,
+        "Short for --entity-type users --entity-default",
+    ),
+    flag(
+        "--client-defaults",
+        None,
+        None,
+        false,
+        "Short for --entity-type clients --entity-default",
+    ),
+    flag(
+        "--ip-defaults",
+        None,
+        None,
+        false,
+        "Short for --entity-type ips --entity-default",
+    ),
+    flag(
+        "--add-config",
+        None,
+        Some("K=V,..."),
+        false,
+        "Quotas to set: 'producer_byte_rate=1048576,consumer_byte_rate=2097152'",
+    ),
+    flag(
+        "--add-config-file",
+        None,
+        Some("FILE"),
+        false,
+        "Quotas to set, from a .properties file",
+    ),
+    flag(
+        "--delete-config",
+        None,
+        Some("K,..."),
+        false,
+        "Quota keys to remove; each must be set",
+    ),
+    flag(
+        "--output",
+        Some('o'),
+        Some("json|table"),
+        false,
+        "kquota extra: JSON (as `kquota quotas describe|alter -o json`)",
+    ),
+    flag(
+        "--dry-run",
+        None,
+        None,
+        false,
+        "kquota extra: the broker only validates the change (nothing changes)",
+    ),
+    flag(
+        "--all",
+        None,
+        None,
+        false,
+        "Accepted as in kafka-configs; no effect on quotas",
+    ),
+    flag("--help", Some('h'), None, false, "Print this help"),
+    flag("--version", None, None, false, "Print the version"),
+];
+
+/// The mode's help: what it is, its usage with the invoked name `prog`, and its flags.
+pub fn help(prog: &str) -> String {
+    use std::fmt::Write as _;
+    let mut out = format!(
+        "kafka-configs.sh compatible mode for client quotas: kafka-configs' quota commands with the
+same flags and the same output lines, so runbook commands work with only the program name
+changed (or unchanged: link kquota as kafka-configs). Other entity types (topics, brokers,
+groups) and SCRAM credentials are left to kafka-configs.sh.
+
+Usage:
+  {prog} --bootstrap-server HOST:PORT [--command-config FILE] --describe
+        --entity-type users|clients|ips [--entity-name NAME | --entity-default] ...
+  {prog} --bootstrap-server HOST:PORT [--command-config FILE] --alter
+        --entity-type users|clients|ips (--entity-name NAME | --entity-default) ...
+        [--add-config 'K=V,...'] [--add-config-file FILE] [--delete-config 'K,...']
+
+Options:
+"
+    );
+    let label = |f: &Flag| {
+        let short = f.short.map(|c| format!("-{c}, ")).unwrap_or_default();
+        let value = f.value.map(|v| format!(" {v}")).unwrap_or_default();
+        format!("{short}{}{value}", f.long)
+    };
+    let width = FLAGS.iter().map(|f| label(f).len()).max().unwrap_or(0);
+    for f in FLAGS {
+        let _ = writeln!(out, "  {:width$}  {}", label(f), f.help);
+    }
+    out.push_str(
+        "
+Entity types and names pair by position: the i-th --entity-name or --entity-default belongs to
+the i-th --entity-type. Only 'users' and 'clients' may be combined.
+Quota keys: producer_byte_rate, consumer_byte_rate, request_percentage, controller_mutation_rate
+(users, clients); connection_creation_rate (ips). Values are read as kafka-configs reads them
+(1048576, 1.0E7, 1024d; not hexadecimal); a trailing comma in --add-config is ignored.
+--bootstrap-controller is accepted, but Kafka's controllers serve no client quotas (kafka-configs
+fails there too): give brokers with --bootstrap-server.",
+    );
+    out
+}
+
+/// Adds the mode's flags to its clap command, for the shell completions and the man page only:
+/// the arguments themselves are parsed by [`parse`], in kafka-configs' way.
+pub fn document(cmd: clap::Command) -> clap::Command {
+    let mut cmd = cmd.about(
+        "kafka-configs.sh compatible mode for client quotas: the same flags and the same output lines",
+    );
+    for f in FLAGS {
+        let id = f.long.trim_start_matches('-');
+        let mut arg = clap::Arg::new(id).long(id).help(f.help);
+        if let Some(c) = f.short {
+            arg = arg.short(c);
+        }
+        arg = match (f.value, f.repeat) {
+            (Some(v), true) => arg.value_name(v).action(clap::ArgAction::Append),
+            (Some(v), false) => arg.value_name(v).action(clap::ArgAction::Set),
+            (None, true) => arg.action(clap::ArgAction::Append).num_args(0),
+            (None, false) => arg.action(clap::ArgAction::SetTrue),
+        };
+        if id == "entity-type" {
+            arg = arg.value_parser(["users", "clients", "ips"]);
+        }
+        if id == "output" {
+            arg = arg.value_parser(["json", "table"]);
+        }
+        cmd = cmd.arg(arg);
+    }
+    cmd
 }
 
 /// What to do.
@@ -68,19 +323,9 @@ pub struct Invocation {
     pub output: OutputFormat,
     /// `--dry-run`.
     pub dry_run: bool,
+    /// The address came from `--bootstrap-controller`.
+    pub bootstrap_controller: bool,
 }
-
-const USAGE: &str = "kquota configs: kafka-configs.sh compatible quota commands
-Usage:
-  kquota configs --bootstrap-server HOST:PORT [--command-config FILE] --describe
-                 --entity-type users|clients|ips [--entity-name NAME | --entity-default] ...
-  kquota configs --bootstrap-server HOST:PORT [--command-config FILE] --alter
-                 --entity-type users|clients|ips (--entity-name NAME | --entity-default) ...
-                 [--add-config 'k=v,k2=v2'] [--add-config-file FILE] [--delete-config 'k,k2']
-Shorthands: --user NAME, --client NAME, --ip NAME, --user-defaults, --client-defaults, --ip-defaults.
-Extras: --output json, --dry-run (validate on the broker, change nothing).
-Entity types and names pair by position: the i-th --entity-name/--entity-default belongs to the
-i-th --entity-type. Only 'users' and 'clients' may be combined.";
 
 const QUOTA_TYPES: [&str; 3] = ["users", "clients", "ips"];
 const OTHER_TYPES: [&str; 6] = [
@@ -92,11 +337,17 @@ const OTHER_TYPES: [&str; 6] = [
     "brokers-defaults",
 ];
 
-/// Parses kafka-configs arguments. Errors are usage errors (exit 2) with kafka-configs' wording.
-pub fn parse(args: &[String]) -> anyhow::Result<Option<Invocation>> {
+/// Parses kafka-configs arguments. Errors are usage errors (exit 2) with kafka-configs' wording,
+/// control characters shown escaped; `prog` is the invoked name for `--help` and the hints.
+pub fn parse(args: &[String], prog: &str) -> anyhow::Result<Option<Invocation>> {
+    parse_args(args, prog).map_err(|e| exit::usage(escape_controls(&exit::one_line(&e))))
+}
+
+fn parse_args(args: &[String], prog: &str) -> anyhow::Result<Option<Invocation>> {
     let u = |m: String| exit::usage(m);
     let mut connect = ConnectArgs::default();
     let (mut alter, mut describe, mut dry_run) = (false, false, false);
+    let mut bootstrap_controller = false;
     let mut output = OutputFormat::Table;
     let mut entity_types: Vec<String> = Vec::new();
     // --entity-name / --entity-default in command-line order (None = default).
@@ -130,7 +381,7 @@ pub fn parse(args: &[String]) -> anyhow::Result<Option<Invocation>> {
         };
         match name.as_str() {
             "--help" | "-h" => {
-                println!("{USAGE}");
+                println!("{}", help(prog));
                 return Ok(None);
             }
             "--version" => {
@@ -144,6 +395,7 @@ pub fn parse(args: &[String]) -> anyhow::Result<Option<Invocation>> {
                             .into(),
                     ));
                 }
+                bootstrap_controller = name == "--bootstrap-controller";
                 connect.bootstrap_server = Some(value(&mut i)?)
             }
             "--command-config" => connect.command_config = Some(value(&mut i)?.into()),
@@ -185,7 +437,7 @@ pub fn parse(args: &[String]) -> anyhow::Result<Option<Invocation>> {
             }
             other => {
                 return Err(u(format!(
-                    "{other} is not a recognized option (kquota configs --help)"
+                    "{other} is not a recognized option (see '{prog} --help')"
                 )))
             }
         }
@@ -373,7 +625,7 @@ pub fn parse(args: &[String]) -> anyhow::Result<Option<Invocation>> {
             }
             if k.starts_with("SCRAM-SHA-") && is_user_only {
                 return Err(u(format!(
-                    "{k}: kquota does not manage SCRAM credentials; use kafka-configs.sh for those"
+                    "{k}: kquota configs changes client quotas only (producer_byte_rate, consumer_byte_rate, request_percentage, controller_mutation_rate for users); SCRAM credentials are {verb} with kafka-configs.sh (kquota configs --describe shows them)"
                 )));
             }
             Err(u(if ip_entity {
@@ -387,12 +639,13 @@ pub fn parse(args: &[String]) -> anyhow::Result<Option<Invocation>> {
         let mut sets: Vec<(QuotaKey, f64)> = Vec::new();
         for (k, v) in &pairs {
             let key = check_key(k, "added")?;
-            if v.trim().parse::<f64>().is_err() {
+            let number = java_number(v);
+            if number.parse::<f64>().is_err() {
                 return Err(u(format!(
                     "Cannot parse quota configuration value for {k}: {v}"
                 )));
             }
-            let value = parse_value(Some(&entity), k, v)?;
+            let value = parse_value(Some(&entity), k, number)?;
             sets.retain(|(existing, _)| existing != &key);
             sets.push((key, value));
         }
@@ -413,42 +666,58 @@ pub fn parse(args: &[String]) -> anyhow::Result<Option<Invocation>> {
         action,
         output,
         dry_run,
+        bootstrap_controller,
     }))
 }
 
-/// Splits `k=v,k2=[a,b]` like kafka-configs: commas inside `[...]` do not split, and brackets
-/// are stripped from values.
+/// Splits `k=v,k2=[a,b]` like kafka-configs: commas and `=` inside `[...]` do not split,
+/// brackets are stripped from values, keys and values are trimmed, and empty pieces at the end
+/// are dropped as Java's `String.split` drops them (`producer_byte_rate=1024,` is one pair); an
+/// empty piece elsewhere, or one without exactly one `=`, is kafka-configs' "Invalid entity
+/// config" error.
 pub fn split_add_config(text: &str) -> anyhow::Result<Vec<(String, String)>> {
-    let mut parts = Vec::new();
-    let mut depth = 0i32;
-    let mut cur = String::new();
-    for c in text.chars() {
-        match c {
-            '[' => {
-                depth += 1;
-                cur.push(c)
+    /// Splits at `sep` outside brackets.
+    fn split_outside(text: &str, sep: char) -> Vec<&str> {
+        let mut parts = Vec::new();
+        let (mut depth, mut start) = (0i32, 0);
+        for (i, c) in text.char_indices() {
+            match c {
+                '[' => depth += 1,
+                ']' => depth -= 1,
+                c if c == sep && depth <= 0 => {
+                    parts.push(&text[start..i]);
+                    start = i + c.len_utf8();
+                }
+                _ => {}
             }
-            ']' => {
-                depth -= 1;
-                cur.push(c)
-            }
-            ',' if depth <= 0 => parts.push(std::mem::take(&mut cur)),
-            _ => cur.push(c),
         }
+        parts.push(&text[start..]);
+        parts
     }
-    parts.push(cur);
+    let mut parts = split_outside(text, ',');
+    while parts.len() > 1 && parts.last().is_some_and(|p| p.is_empty()) {
+        parts.pop();
+    }
     parts
         .into_iter()
-        .map(|p| {
-            let mut kv = p.splitn(3, '=');
-            match (kv.next(), kv.next(), kv.next()) {
-                (Some(k), Some(v), None) => Ok((k.trim().to_string(), v.replace(['[', ']'], "").trim().to_string())),
-                _ => Err(exit::usage(
-                    "Invalid entity config: all configs to be added must be in the format \"key=val\" or  \"key=[val1,val2]\" to group values which contain commas.",
-                )),
-            }
+        .map(|p| match split_outside(p, '=').as_slice() {
+            [k, v] => Ok((k.trim().to_string(), v.replace(['[', ']'], "").trim().to_string())),
+            _ => Err(exit::usage(
+                "Invalid entity config: all configs to be added must be in the format \"key=val\" or  \"key=[val1,val2]\" to group values which contain commas.",
+            )),
         })
         .collect()
+}
+
+/// A quota value as Java's `Double.parseDouble` reads it (which kafka-configs uses), for the
+/// forms that mean the same number here: surrounding blanks and a `d`/`D`/`f`/`F` type suffix
+/// (`1024d`) are dropped. Java's hexadecimal floats (`0x1p10`) are not read.
+pub fn java_number(text: &str) -> &str {
+    let t = text.trim_matches(|c: char| c <= ' ');
+    match t.strip_suffix(['d', 'D', 'f', 'F']) {
+        Some(n) if n.ends_with(|c: char| c.is_ascii_digit() || c == '.') => n,
+        _ => t,
+    }
 }
 
 /// The alteration an `--alter` invocation sends: sets first, then removals (one entry).
@@ -478,7 +747,8 @@ pub fn completion_message(first_type: &str, first_name: &str) -> String {
 
 /// Runs the compatible mode.
 pub async fn run(args: ConfigsArgs) -> anyhow::Result<()> {
-    let Some(inv) = parse(&args.args)? else {
+    let prog = args.prog.as_deref().unwrap_or("kquota configs");
+    let Some(inv) = parse(&args.args, prog)? else {
         return Ok(());
     };
     crate::cmd::quotas::run_configs(inv).await
@@ -490,7 +760,7 @@ mod tests {
 
     fn p(s: &str) -> anyhow::Result<Invocation> {
         let args: Vec<String> = s.split_whitespace().map(str::to_string).collect();
-        parse(&args).map(|o| o.unwrap())
+        parse(&args, "kquota configs").map(|o| o.unwrap())
     }
 
     fn err(s: &str) -> String {

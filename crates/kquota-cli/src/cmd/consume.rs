@@ -50,10 +50,11 @@ pub struct ConsumeArgs {
     /// Read only these partitions (assign mode; offsets still committed with a group).
     #[arg(long = "partition", value_name = "N")]
     pub partitions: Vec<i32>,
-    /// Stop after this many records.
+    /// Stop after this many records. Give --num-messages, --duration or both (then the run
+    /// stops at whichever limit comes first).
     #[arg(long, value_name = "N")]
     pub num_messages: Option<u64>,
-    /// Stop after this many seconds.
+    /// Stop after this many seconds (see --num-messages).
     #[arg(long, value_name = "SECONDS")]
     pub duration: Option<u64>,
     /// Start from the earliest or latest offset when nothing is committed (default:
@@ -154,7 +155,7 @@ fn consumer_config(args: &ConsumeArgs, settings: &Settings) -> anyhow::Result<Co
 pub async fn run(args: ConsumeArgs) -> anyhow::Result<()> {
     if args.num_messages.is_none() && args.duration.is_none() {
         return Err(exit::usage(
-            "give --num-messages or --duration (a consumer otherwise runs forever)",
+            "give --num-messages and/or --duration (a consumer otherwise runs forever)",
         ));
     }
     // Checked before any AWS call or connection.

@@ -443,8 +443,8 @@ async fn impostor_run(
         id.access_key_id
     );
     println!(
-        "   with client.id producerapp-1-client-id: {records} records, produce-throttle-time-avg {:.1} ms, max {:.1} ms",
-        s.throttle_time_avg, s.throttle_time_max
+        "   with client.id producerapp-1-client-id: {}, produce-throttle-time-avg {:.1} ms, max {:.1} ms",
+        crate::output::plural(records, "record"), s.throttle_time_avg, s.throttle_time_max
     );
     println!("   -> it is throttled in ProducerApp-1's bucket (level {}). Hardening: deny sts:AssumeRole to", level.unwrap_or(0));
     println!("      other callers, or give each app its own role; keep client-id and session name in a secret.");
@@ -850,7 +850,8 @@ async fn identity_from_secret(
         .find(|k| k.key == QuotaKey::ConsumerByteRate)
         .and_then(|k| k.value.zip(k.source.as_ref().map(|s| s.level)));
     println!(
-        "   {records} records, fetch-throttle-time-avg {:.1} ms, max {:.1} ms; quota {}",
+        "   {}, fetch-throttle-time-avg {:.1} ms, max {:.1} ms; quota {}",
+        crate::output::plural(records, "record"),
         s.throttle_time_avg,
         s.throttle_time_max,
         quota.map_or("none".to_string(), |(v, l)| format!(

@@ -25,11 +25,10 @@ use kquota_client::compression::CompressionType;
 use kquota_client::metrics::{ClientKind, ClientMetrics, MetricsSnapshot};
 use kquota_client::producer::{Acks, DeliveryFuture, Producer, ProducerConfig};
 use kquota_client::{ClientError, ProducerRecord};
-use kquota_net::Cluster;
 
 use crate::app_config::{self, App, FileValues};
 use crate::cloudwatch::{self, CloudWatchArgs, Publisher};
-use crate::connect::{ConnectArgs, SaslSettings, Settings};
+use crate::connect::{ConnectArgs, Settings};
 use crate::exit;
 use crate::interrupt::{self, Claim};
 
@@ -42,124 +41,15 @@ pub enum ProducerType {
     Async,
 }
 
-/// Flags of the MSK sample apps that select the identity (shared by produce and consume).
-#[derive(Args, Debug, Clone, Default)]
-pub struct AppIdentityArgs {
-    /// IAM role to assume (MSK IAM); the quota principal is the assumed-role session ARN.
-    #[arg(long, value_name = "ARN")]
-    pub assume_role_arn: Option<String>,
-    /// AWS region (MSK IAM signing, STS, Secrets Manager and the CloudWatch metrics).
-    #[arg(long, value_name = "REGION")]
-    pub region: Option<String>,
-    /// Role session name: part of the principal the quota applies to.
-    #[arg(long, value_name = "NAME")]
-    pub role_session_name: Option<String>,
-    /// client.id the app presents: the other half of the quota entity.
-    #[arg(long, value_name = "ID")]
-    pub client_id: Option<String>,
-    /// Secrets Manager secret (name or ARN) whose JSON holds the app's "client_id" and
-    /// "role_session_name"; read with the caller's credentials. Needs --assume-role-arn; with
-    /// it, --client-id and --role-session-name (and client.id / awsRoleSessionName in
-    /// --command-config) are refused.
-    #[arg(long, value_name = "SECRET")]
-    pub identity_secret: Option<String>,
-}
+pub use crate::connect::AppIdentityArgs;
 
 impl AppIdentityArgs {
     /// The AWS region and profile for other AWS calls of the app (CloudWatch metrics).
     pub fn aws_settings(&self, connect: &ConnectArgs) -> cloudwatch::AwsSettings {
         cloudwatch::AwsSettings {
-            region: self.region.clone().or_else(|| connect.aws_region.clone()),
+            region: connect.aws_region.clone(),
             profile: connect.aws_profile.clone(),
         }
-    }
-
-    /// The connection settings with the app's identity applied (no network): the client id,
-    /// the IAM role and session, and the identity secret.
-    ///
-    /// With `--identity-secret` the secret is the only source of the client-id and the role
-    /// session name: the same value given any other way is a usage error rather than a
-    /// precedence rule, so a stale plain value can neither win nor be silently ignored.
-    pub fn settings(&self, connect: &ConnectArgs, app: App) -> anyhow::Result<Settings> {
-        if let Some(secret) = &self.identity_secret {
-            if secret.trim().is_empty() {
-                return Err(exit::usage("--identity-secret must name a secret"));
-            }
-            let plain = [
-                (self.client_id.is_some(), "--client-id"),
-                (self.role_session_name.is_some(), "--role-session-name"),
-                (connect.connect_client_id.is_some(), "--connect-client-id"),
-                (
-                    connect.aws_role_session_name.is_some(),
-                    "--aws-role-session-name",
-                ),
-            ];
-            if let Some((_, flag)) = plain.iter().find(|(given, _)| *given) {
-                return Err(exit::usage(format!(
-                    "--identity-secret supplies the client-id and the role session name; do not also give {flag}"
-                )));
-            }
-        }
-        let mut c = connect.clone();
-        if let Some(arn) = &self.assume_role_arn {
-            c.aws_role_arn = Some(arn.clone());
-            c.aws_role_session_name = self.role_session_name.clone().or(c.aws_role_session_name);
-            c.security_protocol = c
-                .security_protocol
-                .or(Some(crate::connect::SecurityProtocol::SaslSsl));
-            c.sasl_mechanism = c
-                .sasl_mechanism
-                .or(Some(crate::connect::SaslMechanismArg::OAuthBearer));
-        } else if self.role_session_name.is_some() {
-            return Err(exit::usage("--role-session-name needs --assume-role-arn"));
-        }
-        if let Some(r) = &self.region {
-            c.aws_region = Some(r.clone());
-        }
-        if let Some(id) = &self.client_id {
-            c.connect_client_id = Some(id.clone());
-        }
-        let mut settings = c.settings_for(Some(app))?;
-        if let Some(secret) = &self.identity_secret {
-            // Anything left now came from the properties file.
-            if settings.client_id != "kquota" {
-                return Err(exit::usage(
-                    "--identity-secret supplies the client-id; remove client.id from --command-config",
-                ));
-            }
-            match &mut settings.sasl {
-                Some(SaslSettings::MskIam { iam, .. }) if iam.role_arn.is_some() => {
-                    if iam.role_session_name.is_some() {
-                        return Err(exit::usage(
-                            "--identity-secret supplies the role session name; remove awsRoleSessionName from --command-config",
-                        ));
-                    }
-                    iam.identity_secret = Some(secret.clone());
-                }
-                _ => {
-                    return Err(exit::usage(
-                        "--identity-secret needs MSK IAM with a role to assume: give --assume-role-arn (the secret names the role session)",
-                    ))
-                }
-            }
-        }
-        Ok(settings)
-    }
-
-    /// Connects with the common flags, the app's client id and the IAM identity flags: MSK IAM
-    /// credentials (assume-role, identity secret) are loaded first, as for every command.
-    pub async fn connect(&self, connect: &ConnectArgs, app: App) -> anyhow::Result<Cluster> {
-        let settings = self.settings(connect, app)?;
-        for w in &settings.warnings {
-            eprintln!("warning: {w}");
-        }
-        let cfg = crate::backend::resolve_config(&settings).await?;
-        Cluster::connect(cfg).await.map_err(|e| {
-            exit::connection(format!(
-                "cannot connect to {}: {e}",
-                settings.bootstrap.join(",")
-            ))
-        })
     }
 }
 
@@ -175,10 +65,12 @@ pub struct ProduceArgs {
     /// Topic to produce to.
     #[arg(long, value_name = "TOPIC")]
     pub topic_name: String,
-    /// Records to send (default: unlimited with --duration, else 1000).
+    /// Records to send (default: unlimited with --duration, else 1000). With --duration too,
+    /// the run stops at whichever limit comes first.
     #[arg(long, value_name = "N")]
     pub num_messages: Option<u64>,
-    /// Stop after this many seconds.
+    /// Stop after this many seconds (with --rate R: exactly R × SECONDS records are sent, if
+    /// the cluster keeps up and --num-messages does not stop the run first).
     #[arg(long, value_name = "SECONDS")]
     pub duration: Option<u64>,
     /// Records per second to aim for (0: as fast as possible).
@@ -935,7 +827,18 @@ async fn produce_loop(
         && !claim.received()
     {
         if args.rate > 0.0 {
+            // Record k is due k/rate seconds after the start; one due at or after the end of
+            // --duration is not sent, so a run sends exactly rate × duration records.
             let due = start + Duration::from_secs_f64(s.sent as f64 / args.rate);
+            if let Some(end) = stop_at.filter(|t| due >= *t) {
+                // The run still lasts --duration.
+                tokio::select! {
+                    biased;
+                    _ = claim.first() => {}
+                    _ = tokio::time::sleep_until(end.into()) => {}
+                }
+                break;
+            }
             if due > Instant::now() {
                 tokio::select! {
                     biased;
@@ -1184,9 +1087,9 @@ pub fn print_final(kind: &str, snap: &MetricsSnapshot, s: &ProduceSummary, print
         println!("{v}");
     } else {
         println!(
-            "{}{kind}: {} records, {} ok, {} failed in {:.1} s{}",
+            "{}{kind}: {}, {} ok, {} failed in {:.1} s{}",
             printer.out_prefix(),
-            s.sent,
+            crate::output::plural(s.sent, "record"),
             s.acked,
             s.failed,
             s.elapsed.as_secs_f64(),

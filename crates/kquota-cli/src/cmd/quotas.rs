@@ -224,7 +224,8 @@ pub struct ExportArgs {
     /// Write to this file instead of stdout.
     #[arg(long, short = 'f', value_name = "FILE")]
     pub file: Option<PathBuf>,
-    /// File format (default: json with `-o json`, else from the file name, else yaml).
+    /// File format (default: json with `-o json`, else from the file name: json for a .json
+    /// name, else yaml). YAML into a .json file is refused: `plan -f` reads .json as JSON.
     #[arg(long, value_enum)]
     pub format: Option<FileFormatArg>,
     #[command(flatten)]
@@ -753,7 +754,10 @@ fn incomplete_summary(
     } else {
         "changed"
     };
-    let mut parts = vec![format!("{ok} of {total} entities {done}")];
+    let mut parts = vec![format!(
+        "{ok} of {} {done}",
+        output::plural(total as u64, "entity")
+    )];
     if failed > 0 {
         parts.push(format!("{failed} failed"));
     }
@@ -891,9 +895,9 @@ fn alter_failures(results: &[AlterResult]) -> anyhow::Result<()> {
     }
     let first = failed[0];
     Err(exit::broker(format!(
-        "{} of {} entities failed; first: {}: {}",
+        "{} of {} failed; first: {}: {}",
         failed.len(),
-        results.len(),
+        output::plural(results.len() as u64, "entity"),
         first.entity,
         first
             .error
@@ -1147,8 +1151,20 @@ fn export_format(a: &ExportArgs, output: Option<OutputFormat>) -> anyhow::Result
         }
         (f, o) => f.or(o),
     };
+    let named_json = a
+        .file
+        .as_ref()
+        .is_some_and(|f| Format::from_path(&f.display().to_string()) == Format::Json);
     Ok(match (chosen, &a.file) {
         (Some(FileFormatArg::Json), _) => Format::Json,
+        // `plan -f x.json` reads x.json as JSON, so YAML written there would not read back.
+        // (JSON in a .yaml file is fine: JSON is YAML.)
+        (Some(FileFormatArg::Yaml), Some(f)) if named_json => {
+            return Err(exit::usage(format!(
+                "quotas export: --format yaml into {}: a .json file is read as JSON; use --format json or a .yaml name",
+                kquota_admin::model::escape_controls(&f.display().to_string())
+            )))
+        }
         (Some(FileFormatArg::Yaml), _) => Format::Yaml,
         (None, Some(f)) => Format::from_path(&f.display().to_string()),
         (None, None) => Format::Yaml,
@@ -1174,13 +1190,24 @@ pub async fn run_configs(inv: Invocation) -> anyhow::Result<()> {
     // A change claims Ctrl-C from the start (see `send_changes`).
     let claim =
         matches!(inv.action, Action::Alter { .. }).then(|| interrupt::claim(nothing_changed));
+    let connecting = async {
+        connect(&inv.connect).await.map_err(|e| {
+            if inv.bootstrap_controller {
+                // Kafka's controllers do not serve client quotas (kafka-configs gets
+                // UnsupportedEndpointTypeException there); kquota needs a broker.
+                e.context("--bootstrap-controller: client quotas are served by brokers, not by KRaft controllers (kafka-configs fails there too); give a broker's address with --bootstrap-server")
+            } else {
+                e
+            }
+        })
+    };
     let admin = match &claim {
         Some(claim) => {
             claim
-                .unless_interrupted(connect(&inv.connect), NOTHING_CHANGED)
+                .unless_interrupted(connecting, NOTHING_CHANGED)
                 .await?
         }
-        None => connect(&inv.connect).await?,
+        None => connecting.await?,
     };
     match inv.action {
         Action::Describe {

@@ -196,8 +196,9 @@ fn failure_line(verb: &str, total: usize, failed: &[(&str, &BrokerError)], hint:
         format!("cannot {verb} topic '{name}': {e}{hint}")
     } else {
         format!(
-            "{} of {total} topics failed; first: cannot {verb} topic '{name}': {e}{hint}",
-            failed.len()
+            "{} of {} failed; first: cannot {verb} topic '{name}': {e}{hint}",
+            failed.len(),
+            crate::output::plural(total as u64, "topic")
         )
     }
 }
@@ -305,7 +306,10 @@ async fn create(a: CreateArgs, out: OutputFormat) -> anyhow::Result<()> {
                 .map(|r| {
                     let result = match (&r.error, r.partitions, r.replication_factor) {
                         (None, Some(p), Some(rf)) => {
-                            format!("created ({p} partitions, replication factor {rf})")
+                            format!(
+                                "created ({}, replication factor {rf})",
+                                crate::output::plural(p.max(0) as u64, "partition")
+                            )
                         }
                         (None, _, _) => "created".into(),
                         (Some(_), _, _) if exists(r) => "already exists (left as it is)".into(),

@@ -627,8 +627,17 @@ fn resolve(
         })
     } else {
         if mechanism.is_some() || jaas.is_some() {
+            let name = match protocol {
+                SecurityProtocol::Ssl => "SSL",
+                _ => "PLAINTEXT",
+            };
+            let given = match (args.security_protocol, get("security.protocol")) {
+                (Some(_), _) => "(--security-protocol) is",
+                (None, Some(_)) => "is",
+                (None, None) => "is not set, so it is",
+            };
             warnings.push(format!(
-                "security.protocol is {protocol:?}: SASL settings are ignored"
+                "{file}: security.protocol {given} {name}: the SASL settings (sasl.mechanism, sasl.jaas.config) are ignored; set security.protocol=SASL_SSL or SASL_PLAINTEXT to use them"
             ));
         }
         None

@@ -1028,6 +1028,37 @@ fn a_broker_going_away_mid_run_settles_and_reports_every_record() {
     assert_eq!(code, 0, "{out}{err}");
     let read = summary(&out)["acked"].as_u64().unwrap();
     assert!(read >= acked, "read {read} of {acked} acknowledged records");
+
+    // A group consumer whose broker goes away: its offsets cannot be committed at the end, and
+    // it says so with a non-zero exit (it used to end with exit 0 and nothing on stderr).
+    let consumer = spawn(
+        kquota(home.path())
+            .args(["consume", "-b", &bootstrap, "--topic-name", topic])
+            .args(["--consumer-group", "apps-going-away-group"])
+            .args(["--duration", "8", "--offset-reset", "earliest"])
+            .args(["--request-timeout-ms", "2000"])
+            .args(["--print-records", "--json"]),
+    );
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let line = consumer
+            .lines
+            .recv_timeout(left)
+            .unwrap_or_else(|_| panic!("no record read within 60 s"));
+        if serde_json::from_str::<Value>(&line).is_ok_and(|v| v["type"] == "record") {
+            break;
+        }
+    }
+    cluster.stop_broker(1).expect("stop the broker");
+    let (code, out, err) = consumer.finish(DEADLINE);
+    assert_eq!(code, 4, "a connection-class exit: {out}{err}");
+    let last = err.lines().last().unwrap_or_default();
+    assert!(
+        last.starts_with("error: ")
+            && last.contains("committing the offsets of group 'apps-going-away-group'"),
+        "{err}"
+    );
     drop(cluster);
 }
 

@@ -2143,6 +2143,31 @@ fn sasl_to_a_plaintext_listener_says_the_listener_has_no_sasl() {
     }
 }
 
+/// TLS from the client on a listener without TLS: the broker hangs up during the handshake and
+/// the error says the listener may not speak TLS (the mirror of the TLS-answer hint); exit 4.
+#[test]
+fn tls_to_a_plaintext_listener_says_the_listener_may_not_speak_tls() {
+    let b = bootstrap();
+    let ca = shared().ca_pem_path().display().to_string();
+    let e = fails(
+        &[
+            "quotas",
+            "describe",
+            "-b",
+            &b,
+            "--security-protocol",
+            "SSL",
+            "--tls-ca-file",
+            &ca,
+        ],
+        4,
+    );
+    assert!(
+        e.contains("may not speak TLS") && e.contains("PLAINTEXT"),
+        "{e}"
+    );
+}
+
 /// Exit classes: a broker id the cluster does not have is "not found" (3, naming the brokers
 /// there are), an export file that cannot be written is output that cannot be written (1).
 #[test]

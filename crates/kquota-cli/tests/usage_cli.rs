@@ -597,3 +597,54 @@ fn aws_flag_spellings_are_accepted_everywhere() {
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("no brokers given"), "{err}");
 }
+
+/// SASL settings in a .properties file without a SASL security.protocol: the warning names the
+/// file, the protocol in Kafka's spelling and the fix; `sasl.jaas.config` errors name the key
+/// once.
+#[test]
+fn sasl_settings_without_a_sasl_protocol_are_warned_about_with_the_fix() {
+    let home = tempfile::tempdir().unwrap();
+    let dir = home.path();
+    let props = write(
+        dir,
+        "client.properties",
+        "sasl.mechanism=PLAIN\nsasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required username=\"u\" password=\"pw-secret\";\n",
+    );
+    let (code, out, err) = common::run_to_end(common::kquota(dir).args([
+        "quotas",
+        "describe",
+        "-b",
+        "127.0.0.1:1",
+        "--command-config",
+        props.to_str().unwrap(),
+    ]));
+    assert_eq!(code, 4, "{out}{err}");
+    let warning = format!(
+        "warning: {}: security.protocol is not set, so it is PLAINTEXT: the SASL settings (sasl.mechanism, sasl.jaas.config) are ignored; set security.protocol=SASL_SSL or SASL_PLAINTEXT to use them",
+        props.display()
+    );
+    assert!(err.lines().any(|l| l == warning), "{err}");
+    assert!(!err.contains("pw-secret"), "{err}");
+
+    let bad = write(
+        dir,
+        "bad.properties",
+        "security.protocol=SASL_PLAINTEXT\nsasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required username=\"u\" password=\"pw-secret;\n",
+    );
+    let (code, _, err) = common::run_to_end(common::kquota(dir).args([
+        "quotas",
+        "describe",
+        "-b",
+        "127.0.0.1:1",
+        "--command-config",
+        bad.to_str().unwrap(),
+    ]));
+    assert_eq!(code, 2, "{err}");
+    assert_eq!(
+        err.trim_end(),
+        format!(
+            "error: {}:2: sasl.jaas.config: unterminated quoted value",
+            bad.display()
+        )
+    );
+}

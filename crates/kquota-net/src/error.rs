@@ -276,6 +276,9 @@ fn tls_hint(size: i64) -> &'static str {
     let major = (size >> 16) & 0xff;
     if (0x14..=0x17).contains(&content_type) && major == 0x03 {
         " (these bytes are a TLS record: the listener speaks TLS, use security.protocol SSL or SASL_SSL)"
+    } else if size == 0x4854_5450 {
+        // "HTTP", the start of an HTTP response.
+        " (these bytes are \"HTTP\": the address is an HTTP server, not a Kafka listener)"
     } else {
         ""
     }
@@ -284,6 +287,21 @@ fn tls_hint(size: i64) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_http_answer_read_as_a_frame_size_names_http() {
+        let e = Error::FrameTooLarge {
+            broker: "10.0.0.1:9092".into(),
+            size: i64::from(u32::from_be_bytes(*b"HTTP")),
+            max: 100 * 1024 * 1024,
+        };
+        let text = e.to_string();
+        assert!(text.contains("1213486160 bytes"), "{text}");
+        assert!(
+            text.contains("an HTTP server, not a Kafka listener"),
+            "{text}"
+        );
+    }
 
     #[test]
     fn a_tls_alert_read_as_a_frame_size_names_tls() {

@@ -145,11 +145,18 @@ pub(crate) async fn connect(
                 let name = tls.server_name.clone().unwrap_or_else(|| host.clone());
                 let server_name = ServerName::try_from(name.clone())
                     .map_err(|e| tls_err(addr, format!("invalid server name {name:?}: {e}")))?;
-                let stream = tls
-                    .connector
-                    .connect(server_name, tcp)
-                    .await
-                    .map_err(|e| tls_err(addr, e))?;
+                let stream = tls.connector.connect(server_name, tcp).await.map_err(|e| {
+                    // A listener without TLS reads the ClientHello as an absurd frame
+                    // size and hangs up: the handshake sees end-of-file.
+                    let hint = if e.kind() == std::io::ErrorKind::UnexpectedEof {
+                        " (the listener closed the connection during the TLS handshake: it \
+                             may not speak TLS; a PLAINTEXT or SASL_PLAINTEXT port needs \
+                             security.protocol PLAINTEXT or SASL_PLAINTEXT)"
+                    } else {
+                        ""
+                    };
+                    tls_err(addr, format!("{e}{hint}"))
+                })?;
                 Ok(Box::new(stream) as Box<dyn Io>)
             }
         }

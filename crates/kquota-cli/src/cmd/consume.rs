@@ -363,7 +363,18 @@ pub async fn run(args: ConsumeArgs) -> anyhow::Result<()> {
             s.acked
         )));
     }
-    if let (Some(_), Err(e)) = (&group, committed) {
+    if let (Some(g), Err(e)) = (&group, committed) {
+        if result.is_ok() {
+            // The records were read but their offsets are not stored (typically: the broker
+            // went away): the group's next run reads them again. Not a success.
+            return Err(classify_with(
+                e,
+                &format!(
+                    " (committing the offsets of group '{g}' after {} record(s) read; its next run reads them again)",
+                    s.acked
+                ),
+            ));
+        }
         tracing::debug!(error = %e, "final commit failed");
     }
     if let Err(e) = result {

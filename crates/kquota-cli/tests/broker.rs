@@ -94,6 +94,42 @@ fn kafka_configs(args: &[&str]) -> Output {
         .expect("run kafka-configs")
 }
 
+/// `kquota configs ARGS` prints exactly what `kafka-configs.sh ARGS` prints (run with
+/// `JAVA_TOOL_OPTIONS=java_options` when given) on the shared broker; returns that text.
+/// Describe-all forms also list other tests' entities, which may change meanwhile: the two are
+/// compared once both saw the same set of lines (then their order must agree).
+fn same_as_kafka_configs(args: &[&str], java_options: Option<&str>) -> String {
+    let b = bootstrap();
+    let mut ours_args = vec!["configs", "--bootstrap-server", &b];
+    ours_args.extend_from_slice(args);
+    let sorted = |s: &str| {
+        let mut v: Vec<&str> = s.lines().collect();
+        v.sort();
+        v.join("\n")
+    };
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let ours = ok(&ours_args);
+        let mut cmd = shared().kafka_tool("kafka.admin.ConfigCommand");
+        cmd.args(["--bootstrap-server", &b]).args(args);
+        if let Some(o) = java_options {
+            cmd.env("JAVA_TOOL_OPTIONS", o);
+        }
+        let theirs = cmd.output().expect("run kafka-configs");
+        assert!(theirs.status.success(), "{args:?}: {}", stderr(&theirs));
+        let theirs = stdout(&theirs);
+        if sorted(&ours) != sorted(&theirs) && attempt < 5 {
+            continue;
+        }
+        assert!(
+            ours == theirs,
+            "{args:?}\nours:\n{ours}\nkafka-configs:\n{theirs}"
+        );
+        return ours;
+    }
+}
+
 /// Every shape × every allowed key: set, describe (exact, strict), remove; the entity is gone.
 #[test]
 fn every_shape_and_key_set_describe_remove() {
@@ -513,30 +549,9 @@ fn describe_output_and_scram_lines_identical_to_kafka_configs() {
         vec!["--entity-type", "users", "--entity-name", "xorder-nobody"],
     ];
     for form in &forms {
-        let mut ours_args = vec!["configs", "--bootstrap-server", &b, "--describe"];
-        ours_args.extend_from_slice(form);
-        let mut theirs_args = vec!["--describe"];
-        theirs_args.extend_from_slice(form);
-        // The describe-all forms also list other test binaries' entities, which may change
-        // meanwhile: compare once both tools saw the same set of lines (then order must agree).
-        let mut attempt = 0;
-        loop {
-            attempt += 1;
-            let ours = ok(&ours_args);
-            let theirs = kafka_configs(&theirs_args);
-            assert!(theirs.status.success(), "{form:?}: {}", stderr(&theirs));
-            let theirs = stdout(&theirs);
-            let sorted = |s: &str| {
-                let mut v: Vec<&str> = s.lines().collect();
-                v.sort();
-                v.join("\n")
-            };
-            if sorted(&ours) != sorted(&theirs) && attempt < 5 {
-                continue;
-            }
-            assert_eq!(ours, theirs, "{form:?}");
-            break;
-        }
+        let mut args = vec!["--describe"];
+        args.extend_from_slice(form);
+        same_as_kafka_configs(&args, None);
     }
     // What the forms must have shown (so that an empty answer on both sides cannot pass).
     let one_user = ok(&[
@@ -744,41 +759,16 @@ fn many_pairs_identical_to_kafka_configs(
     let _remove = RemovePairs(pairs.clone());
     ok(&["quotas", "apply", "-b", &b, "-f", f.to_str().unwrap()]);
 
-    let ours_args = [
-        "configs",
-        "--bootstrap-server",
-        &b,
-        "--describe",
-        "--entity-type",
-        "users",
-        "--entity-type",
-        "clients",
-    ];
-    // Other test binaries' entities may change meanwhile: compare once both tools saw the same
-    // set of lines (then the order must agree).
-    let mut attempt = 0;
-    let ours = loop {
-        attempt += 1;
-        let ours = ok(&ours_args);
-        let mut cmd = shared().kafka_tool("kafka.admin.ConfigCommand");
-        cmd.args(["--bootstrap-server", &b]).args(&ours_args[3..]);
-        if let Some(o) = java_options {
-            cmd.env("JAVA_TOOL_OPTIONS", o);
-        }
-        let theirs = cmd.output().expect("run kafka-configs");
-        assert!(theirs.status.success(), "{}", stderr(&theirs));
-        let theirs = stdout(&theirs);
-        let sorted = |s: &str| {
-            let mut v: Vec<&str> = s.lines().collect();
-            v.sort();
-            v.join("\n")
-        };
-        if sorted(&ours) != sorted(&theirs) && attempt < 5 {
-            continue;
-        }
-        assert!(ours == theirs, "ours:\n{ours}\nkafka-configs:\n{theirs}");
-        break ours;
-    };
+    let ours = same_as_kafka_configs(
+        &[
+            "--describe",
+            "--entity-type",
+            "users",
+            "--entity-type",
+            "clients",
+        ],
+        java_options,
+    );
     // Every entity was there, and the describe result had the long bins this is about: the
     // admin client's new HashMap<>(size) ends with at least 4/3·size buckets, and a bin of 9 or
     // more keys in a table of 64 or more buckets is a red-black tree.

@@ -245,6 +245,35 @@ fn quota_file(dir: &Path, prefix: &str, n: usize) -> (std::path::PathBuf, BTreeM
 }
 
 /// The client-ids of JSON entities.
+/// Starts `kquota quotas apply` of `n` new entities named `{tag}-{pid}-e…` whose requests the
+/// broker throttles (so a signal can land between them), with `extra` arguments before `-f`.
+/// Returns the process, the name prefix, the quota file, the values it sets, and the guard
+/// that removes the entities.
+fn start_slow_apply(
+    home: &Path,
+    tag: &str,
+    n: usize,
+    extra: &[&str],
+) -> (
+    Proc,
+    String,
+    std::path::PathBuf,
+    BTreeMap<String, f64>,
+    Cleanup,
+) {
+    let prefix = format!("{tag}-{}", std::process::id());
+    let cli_id = format!("{prefix}-cli");
+    let cleanup = Cleanup(vec![prefix.clone()]);
+    slow_requests(home, &cli_id);
+    let (file, want) = quota_file(home, &format!("{prefix}-e"), n);
+    let b = bootstrap();
+    let mut args = vec!["quotas", "apply", "-b", &b, "--connect-client-id", &cli_id];
+    args.extend_from_slice(extra);
+    args.extend(["-f", file.to_str().unwrap()]);
+    let p = start(kquota(home).args(&args));
+    (p, prefix, file, want, cleanup)
+}
+
 fn ids(list: &Value, key: Option<&str>) -> Vec<String> {
     list.as_array()
         .unwrap()
@@ -442,23 +471,8 @@ fn a_signal_before_anything_is_sent_changes_nothing() {
 #[test]
 fn apply_interrupted_between_requests_reports_exactly_what_was_applied() {
     let home = tempfile::tempdir().unwrap();
-    let prefix = format!("sigint-apply-{}", std::process::id());
-    let cli_id = format!("{prefix}-cli");
-    let _cleanup = Cleanup(vec![prefix.clone()]);
-    slow_requests(home.path(), &cli_id);
-    let (file, want) = quota_file(home.path(), &format!("{prefix}-e"), 3000);
-    let mut p = start(kquota(home.path()).args([
-        "quotas",
-        "apply",
-        "-b",
-        &bootstrap(),
-        "--connect-client-id",
-        &cli_id,
-        "-o",
-        "json",
-        "-f",
-        file.to_str().unwrap(),
-    ]));
+    let (mut p, prefix, file, want, _cleanup) =
+        start_slow_apply(home.path(), "sigint-apply", 3000, &["-o", "json"]);
     p.wait_for(false, |l| l.starts_with("apply: request 1 of 3 answered"));
     p.signal(libc::SIGINT);
     let (code, out, err) = p.finish();
@@ -505,21 +519,8 @@ fn apply_interrupted_between_requests_reports_exactly_what_was_applied() {
 #[test]
 fn apply_interrupted_with_a_request_out_waits_for_its_answer() {
     let home = tempfile::tempdir().unwrap();
-    let prefix = format!("sigint-wait-{}", std::process::id());
-    let cli_id = format!("{prefix}-cli");
-    let _cleanup = Cleanup(vec![prefix.clone()]);
-    slow_requests(home.path(), &cli_id);
-    let (file, want) = quota_file(home.path(), &format!("{prefix}-e"), 2000);
-    let mut p = start(kquota(home.path()).args([
-        "quotas",
-        "apply",
-        "-b",
-        &bootstrap(),
-        "--connect-client-id",
-        &cli_id,
-        "-f",
-        file.to_str().unwrap(),
-    ]));
+    let (mut p, prefix, file, want, _cleanup) =
+        start_slow_apply(home.path(), "sigint-wait", 2000, &[]);
     p.wait_for(true, |l| l.starts_with("Plan: 2000 to create"));
     p.signal(libc::SIGINT);
     let (code, out, err) = p.finish();
@@ -556,21 +557,8 @@ fn apply_interrupted_with_a_request_out_waits_for_its_answer() {
 #[test]
 fn apply_interrupted_while_waiting_for_the_brokers_reports_the_change_as_applied() {
     let home = tempfile::tempdir().unwrap();
-    let prefix = format!("sigint-prop-{}", std::process::id());
-    let cli_id = format!("{prefix}-cli");
-    let _cleanup = Cleanup(vec![prefix.clone()]);
-    slow_requests(home.path(), &cli_id);
-    let (file, want) = quota_file(home.path(), &format!("{prefix}-e"), 1500);
-    let mut p = start(kquota(home.path()).args([
-        "quotas",
-        "apply",
-        "-b",
-        &bootstrap(),
-        "--connect-client-id",
-        &cli_id,
-        "-f",
-        file.to_str().unwrap(),
-    ]));
+    let (mut p, prefix, file, want, _cleanup) =
+        start_slow_apply(home.path(), "sigint-prop", 1500, &[]);
     p.wait_for(false, |l| l.starts_with("apply: request 2 of 2 answered"));
     p.signal(libc::SIGINT);
     let (code, out, err) = p.finish();
@@ -593,21 +581,7 @@ fn apply_interrupted_while_waiting_for_the_brokers_reports_the_change_as_applied
 #[test]
 fn a_second_ctrl_c_stops_without_the_answer_and_says_how_to_check() {
     let home = tempfile::tempdir().unwrap();
-    let prefix = format!("sigint-twice-{}", std::process::id());
-    let cli_id = format!("{prefix}-cli");
-    let _cleanup = Cleanup(vec![prefix.clone()]);
-    slow_requests(home.path(), &cli_id);
-    let (file, _) = quota_file(home.path(), &format!("{prefix}-e"), 1500);
-    let mut p = start(kquota(home.path()).args([
-        "quotas",
-        "apply",
-        "-b",
-        &bootstrap(),
-        "--connect-client-id",
-        &cli_id,
-        "-f",
-        file.to_str().unwrap(),
-    ]));
+    let (mut p, _, file, _, _cleanup) = start_slow_apply(home.path(), "sigint-twice", 1500, &[]);
     p.wait_for(true, |l| l.starts_with("Plan: 1500 to create"));
     p.signal(libc::SIGINT);
     p.wait_for(false, |l| l == WAITING);

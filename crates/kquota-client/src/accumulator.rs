@@ -104,7 +104,7 @@ impl Batch {
     /// The Java-style expiry error for this batch at `now`.
     pub fn expired_error(&self, now: Instant) -> ClientError {
         ClientError::Expired {
-            topic: self.tp.topic.clone(),
+            topic: self.tp.topic.to_string(),
             partition: self.tp.partition,
             count: self.records.len(),
             elapsed_ms: now.saturating_duration_since(self.created).as_millis(),

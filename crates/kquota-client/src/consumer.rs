@@ -249,13 +249,13 @@ impl Consumer {
     /// if a `group_id` is set, else `auto_offset_reset`.
     pub async fn assign(&mut self, partitions: Vec<TopicPartition>) -> Result<(), ClientError> {
         let md = self
-            .topic_metadata(partitions.iter().map(|tp| tp.topic.clone()))
+            .topic_metadata(partitions.iter().map(|tp| tp.topic.to_string()))
             .await?;
         for tp in &partitions {
-            let n = md.topics.get(&tp.topic).map_or(0, |t| t.partitions.len());
+            let n = md.topics.get(&*tp.topic).map_or(0, |t| t.partitions.len());
             if tp.partition < 0 || tp.partition as usize >= n {
                 return Err(ClientError::UnknownPartition {
-                    topic: tp.topic.clone(),
+                    topic: tp.topic.to_string(),
                     partition: tp.partition,
                     partitions: n,
                 });
@@ -389,7 +389,7 @@ impl Consumer {
                     retry.extend(tps);
                     continue;
                 }
-                let mut topics: BTreeMap<String, Vec<ListOffsetsPartition>> = BTreeMap::new();
+                let mut topics: BTreeMap<Arc<str>, Vec<ListOffsetsPartition>> = BTreeMap::new();
                 for tp in &tps {
                     topics.entry(tp.topic.clone()).or_default().push(
                         ListOffsetsPartition::default()
@@ -408,7 +408,7 @@ impl Consumer {
                             .into_iter()
                             .map(|(name, parts)| {
                                 ListOffsetsTopic::default()
-                                    .with_name(TopicName(StrBytes::from_string(name)))
+                                    .with_name(TopicName(StrBytes::from_string(name.to_string())))
                                     .with_partitions(parts)
                             })
                             .collect(),
@@ -638,7 +638,7 @@ async fn fetch_loop(ctx: FetchCtx, parts: Vec<(TopicPartition, i64)>) {
     let mut last_throttle: Option<std::time::Instant> = None;
     let mut pacer = FetchPacer::new(QUOTA_WINDOW);
     loop {
-        let mut topics: BTreeMap<String, Vec<FetchPartition>> = BTreeMap::new();
+        let mut topics: BTreeMap<Arc<str>, Vec<FetchPartition>> = BTreeMap::new();
         for (tp, off) in &positions {
             topics.entry(tp.topic.clone()).or_default().push(
                 FetchPartition::default()
@@ -668,11 +668,11 @@ async fn fetch_loop(ctx: FetchCtx, parts: Vec<(TopicPartition, i64)>) {
                         let id = ctx
                             .md
                             .topics
-                            .get(&name)
+                            .get(&*name)
                             .map(|t| t.topic_id)
                             .unwrap_or_default();
                         FetchTopic::default()
-                            .with_topic(TopicName(StrBytes::from_string(name)))
+                            .with_topic(TopicName(StrBytes::from_string(name.to_string())))
                             .with_topic_id(id)
                             .with_partitions(parts)
                     })

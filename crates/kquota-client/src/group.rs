@@ -129,7 +129,7 @@ impl Assignor {
                     for _ in 0..ids.len() {
                         let m = ids[i % ids.len()];
                         i += 1;
-                        if members[m].contains(&tp.topic) {
+                        if members[m].iter().any(|t| **t == *tp.topic) {
                             out.entry(m.clone()).or_default().push(tp);
                             break;
                         }
@@ -586,7 +586,7 @@ pub(crate) async fn fetch_offsets(
         .metadata()
         .await
         .map_err(|e| ClientError::net("metadata", e))?;
-    let mut by_topic: BTreeMap<String, Vec<i32>> = BTreeMap::new();
+    let mut by_topic: BTreeMap<Arc<str>, Vec<i32>> = BTreeMap::new();
     for tp in partitions {
         by_topic
             .entry(tp.topic.clone())
@@ -597,7 +597,7 @@ pub(crate) async fn fetch_offsets(
         .iter()
         .map(|(t, ps)| {
             OffsetFetchRequestTopic::default()
-                .with_name(TopicName(StrBytes::from_string(t.clone())))
+                .with_name(TopicName(StrBytes::from_string(t.to_string())))
                 .with_partition_indexes(ps.clone())
         })
         .collect();
@@ -605,8 +605,8 @@ pub(crate) async fn fetch_offsets(
         .iter()
         .map(|(t, ps)| {
             OffsetFetchRequestTopics::default()
-                .with_name(TopicName(StrBytes::from_string(t.clone())))
-                .with_topic_id(md.topics.get(t).map(|x| x.topic_id).unwrap_or_default())
+                .with_name(TopicName(StrBytes::from_string(t.to_string())))
+                .with_topic_id(md.topics.get(&**t).map(|x| x.topic_id).unwrap_or_default())
                 .with_partition_indexes(ps.clone())
         })
         .collect();
@@ -706,7 +706,7 @@ pub(crate) async fn commit_offsets(
         .metadata()
         .await
         .map_err(|e| ClientError::net("metadata", e))?;
-    let mut by_topic: BTreeMap<String, Vec<OffsetCommitRequestPartition>> = BTreeMap::new();
+    let mut by_topic: BTreeMap<Arc<str>, Vec<OffsetCommitRequestPartition>> = BTreeMap::new();
     for (tp, off) in positions {
         by_topic.entry(tp.topic.clone()).or_default().push(
             OffsetCommitRequestPartition::default()
@@ -728,10 +728,10 @@ pub(crate) async fn commit_offsets(
                     let topic = OffsetCommitRequestTopic::default().with_partitions(ps);
                     if v >= 10 {
                         topic.with_topic_id(
-                            md.topics.get(&t).map(|x| x.topic_id).unwrap_or_default(),
+                            md.topics.get(&*t).map(|x| x.topic_id).unwrap_or_default(),
                         )
                     } else {
-                        topic.with_name(TopicName(StrBytes::from_string(t)))
+                        topic.with_name(TopicName(StrBytes::from_string(t.to_string())))
                     }
                 })
                 .collect(),

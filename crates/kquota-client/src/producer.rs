@@ -353,7 +353,7 @@ impl Producer {
         if let Some(p) = record.partition {
             if p < 0 || p as usize >= partitions {
                 return Err(ClientError::UnknownPartition {
-                    topic: record.topic.clone(),
+                    topic: record.topic.to_string(),
                     partition: p,
                     partitions,
                 });
@@ -381,7 +381,7 @@ impl Producer {
                 Some(p) => p as usize,
                 None if record.key.is_none() => {
                     let metrics = &self.shared.metrics;
-                    let topic = record.topic.as_str();
+                    let topic = &*record.topic;
                     let throttled = |p: usize| {
                         md.leader(topic, p as i32)
                             .and_then(|l| metrics.throttled_until(l))
@@ -647,7 +647,7 @@ async fn send_batches(shared: Arc<Shared>, leader: i32, batches: Vec<Batch>) {
     let config = &shared.config;
     let md = shared.cluster.metadata().await.ok();
     let codec = config.compression.codec();
-    let mut topics: BTreeMap<String, Vec<PartitionProduceData>> = BTreeMap::new();
+    let mut topics: BTreeMap<Arc<str>, Vec<PartitionProduceData>> = BTreeMap::new();
     let mut records = 0u64;
     let mut ok_batches = Vec::with_capacity(batches.len());
     for b in batches {
@@ -673,11 +673,11 @@ async fn send_batches(shared: Arc<Shared>, leader: i32, batches: Vec<Batch>) {
         .map(|(name, parts)| {
             let id = md
                 .as_ref()
-                .and_then(|m| m.topics.get(&name))
+                .and_then(|m| m.topics.get(&*name))
                 .map(|t| t.topic_id)
                 .unwrap_or_default();
             TopicProduceData::default()
-                .with_name(TopicName(StrBytes::from_string(name)))
+                .with_name(TopicName(StrBytes::from_string(name.to_string())))
                 .with_topic_id(id)
                 .with_partition_data(parts)
         })

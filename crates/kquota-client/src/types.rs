@@ -1,19 +1,25 @@
 //! Records and their metadata, shared by the producer and the consumer.
 
+use std::sync::Arc;
+
 use bytes::Bytes;
 
 /// A topic and partition.
+///
+/// Topic names are `Arc<str>` here and in the record types: every record of a run names the
+/// same few topics, and cloning an `Arc` is a counter increment where a `String` would be an
+/// allocation per record.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct TopicPartition {
     /// Topic name.
-    pub topic: String,
+    pub topic: Arc<str>,
     /// Partition index.
     pub partition: i32,
 }
 
 impl TopicPartition {
     /// `TopicPartition::new("Topic-B", 2)`.
-    pub fn new(topic: impl Into<String>, partition: i32) -> Self {
+    pub fn new(topic: impl Into<Arc<str>>, partition: i32) -> Self {
         TopicPartition {
             topic: topic.into(),
             partition,
@@ -37,7 +43,7 @@ impl std::fmt::Display for TopicPartition {
 #[derive(Debug, Clone, PartialEq)]
 pub struct ProducerRecord {
     /// Target topic.
-    pub topic: String,
+    pub topic: Arc<str>,
     /// Explicit partition; `None` lets the partitioner choose.
     pub partition: Option<i32>,
     /// Key (murmur2-partitioned when set).
@@ -52,7 +58,7 @@ pub struct ProducerRecord {
 
 impl ProducerRecord {
     /// A record with a value and no key.
-    pub fn new(topic: impl Into<String>, value: impl Into<Bytes>) -> Self {
+    pub fn new(topic: impl Into<Arc<str>>, value: impl Into<Bytes>) -> Self {
         ProducerRecord {
             topic: topic.into(),
             partition: None,
@@ -99,7 +105,7 @@ impl ProducerRecord {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RecordMetadata {
     /// Topic.
-    pub topic: String,
+    pub topic: Arc<str>,
     /// Partition.
     pub partition: i32,
     /// Offset in the partition (-1 with acks=0, which gets no answer).
@@ -112,7 +118,7 @@ pub struct RecordMetadata {
 #[derive(Debug, Clone, PartialEq)]
 pub struct ConsumerRecord {
     /// Topic.
-    pub topic: String,
+    pub topic: Arc<str>,
     /// Partition.
     pub partition: i32,
     /// Offset.

@@ -123,10 +123,14 @@ impl PoisonReason {
     }
 }
 
-type Deliver = Box<dyn FnOnce(Result<Bytes, Error>, &Shared) -> Option<PoisonReason> + Send>;
+/// Hands a response frame (or the connection's failure) to the request's caller; gets the time
+/// the request was written. Returns a reason to poison the connection (an undecodable answer).
+type Deliver =
+    Box<dyn FnOnce(Result<Bytes, Error>, &Shared, Instant) -> Option<PoisonReason> + Send>;
 
 struct Pending {
     deliver: Deliver,
+    sent_at: Instant,
 }
 
 #[derive(Default)]
@@ -212,7 +216,7 @@ impl Shared {
             s.in_flight.drain()
         };
         for p in drained {
-            let _ = (p.deliver)(Err(reason.to_error(&self.broker, true)), self);
+            let _ = (p.deliver)(Err(reason.to_error(&self.broker, true)), self, p.sent_at);
         }
     }
 
@@ -238,7 +242,7 @@ impl Shared {
                 "response with unknown correlation id {id}"
             )));
         };
-        match (p.deliver)(Ok(frame), self) {
+        match (p.deliver)(Ok(frame), self, p.sent_at) {
             Some(reason) => Err(reason),
             None => Ok(()),
         }
@@ -489,26 +493,27 @@ impl BrokerConnection {
     /// The version `send` uses for `R`: the highest both sides support, capped by
     /// [`ClientConfig::cap_version`].
     pub fn pick_version<R: KafkaRequest>(&self) -> Result<i16, Error> {
-        let Some((bmin, bmax)) = self.broker_versions(R::KEY) else {
+        self.pick_version_of(R::KEY, R::VERSIONS.min, R::VERSIONS.max)
+    }
+
+    /// [`Self::pick_version`] for an api whose versions kquota knows to be `ours_min..=ours_max`.
+    /// Not generic, like every part of a request's path that does not touch its type: one copy
+    /// in the binary for all requests.
+    fn pick_version_of(&self, api: ApiKey, ours_min: i16, ours_max: i16) -> Result<i16, Error> {
+        let Some((bmin, bmax)) = self.broker_versions(api) else {
             return Err(Error::UnsupportedApi {
-                api: R::KEY,
+                api,
                 broker: self.inner.addr.clone(),
-                needed: needed_release(R::KEY).into(),
+                needed: needed_release(api).into(),
             });
         };
-        let mut max = R::VERSIONS.max.min(bmax);
-        if let Some(cap) = self
-            .inner
-            .settings
-            .config
-            .version_caps
-            .get(&(R::KEY as i16))
-        {
+        let mut max = ours_max.min(bmax);
+        if let Some(cap) = self.inner.settings.config.version_caps.get(&(api as i16)) {
             max = max.min(*cap);
         }
-        if max < R::VERSIONS.min.max(bmin) {
+        if max < ours_min.max(bmin) {
             return Err(Error::UnsupportedVersion {
-                api: R::KEY,
+                api,
                 broker: self.inner.addr.clone(),
                 requested: max,
                 broker_min: bmin,
@@ -532,23 +537,7 @@ impl BrokerConnection {
         version: i16,
         request: &R,
     ) -> Result<Response<R::Response>, Error> {
-        if let Some((bmin, bmax)) = self.broker_versions(R::KEY) {
-            if version < bmin.max(R::VERSIONS.min) || version > bmax.min(R::VERSIONS.max) {
-                return Err(Error::UnsupportedVersion {
-                    api: R::KEY,
-                    broker: self.inner.addr.clone(),
-                    requested: version,
-                    broker_min: bmin,
-                    broker_max: bmax,
-                });
-            }
-        } else if self.inner.versions.get().is_some() {
-            return Err(Error::UnsupportedApi {
-                api: R::KEY,
-                broker: self.inner.addr.clone(),
-                needed: needed_release(R::KEY).into(),
-            });
-        }
+        self.check_version(R::KEY, R::VERSIONS.min, R::VERSIONS.max, version)?;
         let span = self.request_span(R::KEY, version);
         async {
             let mut w = self.inner.writer.lock().await;
@@ -575,6 +564,33 @@ impl BrokerConnection {
         )
     }
 
+    /// Checks an explicit `version` of `api` against both sides' ranges.
+    fn check_version(
+        &self,
+        api: ApiKey,
+        ours_min: i16,
+        ours_max: i16,
+        version: i16,
+    ) -> Result<(), Error> {
+        match self.broker_versions(api) {
+            Some((bmin, bmax)) if version < bmin.max(ours_min) || version > bmax.min(ours_max) => {
+                Err(Error::UnsupportedVersion {
+                    api,
+                    broker: self.inner.addr.clone(),
+                    requested: version,
+                    broker_min: bmin,
+                    broker_max: bmax,
+                })
+            }
+            None if self.inner.versions.get().is_some() => Err(Error::UnsupportedApi {
+                api,
+                broker: self.inner.addr.clone(),
+                needed: needed_release(api).into(),
+            }),
+            _ => Ok(()),
+        }
+    }
+
     /// Closes the connection; requests in flight fail with [`Error::ConnectionClosed`].
     pub async fn close(&self) {
         self.inner.shared.poison(PoisonReason::Closed);
@@ -584,22 +600,73 @@ impl BrokerConnection {
     }
 
     /// Writes one request while holding the writer; returns the response receiver, if any.
+    /// The generic part only encodes and builds the typed response handler; the writing is
+    /// [`Self::write_frame`], one copy for every request type.
     async fn write_request<R: KafkaRequest>(
         &self,
         w: &mut WriteHalf<Box<dyn Io>>,
         version: i16,
         request: &R,
     ) -> Result<Option<Waiting<R::Response>>, Error> {
-        let shared = &self.inner.shared;
-        let cfg = &self.inner.settings.config;
-        let mut frame = frame::encode_request(R::KEY, version, 0, Some(&cfg.client_id), request)
-            .map_err(|detail| Error::Encode {
+        let client_id = &self.inner.settings.config.client_id;
+        let frame = frame::encode_request(R::KEY, version, 0, Some(client_id), request).map_err(
+            |detail| Error::Encode {
                 api: R::KEY,
                 version,
                 detail,
-            })?;
-        // KIP-219: while throttled, send nothing to this broker. Holding the writer makes every
-        // other request wait too. Never capped.
+            },
+        )?;
+        if !request.expects_response() {
+            self.write_frame(w, R::KEY, frame, None).await?;
+            return Ok(None);
+        }
+        let (tx, rx) = oneshot::channel();
+        let deliver: Deliver = Box::new(move |res, sh: &Shared, sent_at| {
+            let received = Instant::now();
+            let frame = match res {
+                Err(e) => {
+                    let _ = tx.send(Err(e));
+                    return None;
+                }
+                Ok(frame) => frame,
+            };
+            match frame::decode_response::<R::Response>(frame, version) {
+                Ok((_, body)) => {
+                    let throttle = R::throttle_time_ms(&body).unwrap_or(0);
+                    // Record before waking the caller, so its next request sees the gate.
+                    sh.record_throttle(R::KEY, version, throttle, received);
+                    let _ = tx.send(Ok((body, throttle, received - sent_at)));
+                    None
+                }
+                Err(detail) => {
+                    let reason = undecodable(R::KEY, version, &detail);
+                    let _ = tx.send(Err(Error::Decode {
+                        api: R::KEY,
+                        version,
+                        broker: sh.broker.clone(),
+                        detail,
+                    }));
+                    Some(reason)
+                }
+            }
+        });
+        self.write_frame(w, R::KEY, frame, Some(deliver)).await?;
+        Ok(Some(Waiting { rx, api: R::KEY }))
+    }
+
+    /// Writes an encoded request frame: waits out the broker's throttle first (KIP-219: while
+    /// throttled, send nothing to this broker; holding the writer makes every other request
+    /// wait too; never capped), registers `deliver` for the response (`None`: no response is
+    /// coming, an acks=0 produce), sets the correlation id and writes within the request
+    /// timeout. A failed or timed-out write poisons the connection.
+    async fn write_frame(
+        &self,
+        w: &mut WriteHalf<Box<dyn Io>>,
+        api: ApiKey,
+        mut frame: BytesMut,
+        deliver: Option<Deliver>,
+    ) -> Result<(), Error> {
+        let shared = &self.inner.shared;
         loop {
             let until = {
                 let s = shared.lock();
@@ -620,48 +687,18 @@ impl BrokerConnection {
             }
         }
         let sent_at = Instant::now();
-        let (id, rx) = if request.expects_response() {
-            let (tx, rx) = oneshot::channel();
-            let deliver: Deliver = Box::new(move |res, sh: &Shared| {
-                let received = Instant::now();
-                match res {
-                    Err(e) => {
-                        let _ = tx.send(Err(e));
-                        None
-                    }
-                    Ok(frame) => match frame::decode_response::<R::Response>(frame, version) {
-                        Ok((_, body)) => {
-                            let throttle = R::throttle_time_ms(&body).unwrap_or(0);
-                            // Record before waking the caller, so its next request sees the gate.
-                            sh.record_throttle(R::KEY, version, throttle, received);
-                            let _ = tx.send(Ok((body, throttle, received - sent_at)));
-                            None
-                        }
-                        Err(detail) => {
-                            let _ = tx.send(Err(Error::Decode {
-                                api: R::KEY,
-                                version,
-                                broker: sh.broker.clone(),
-                                detail: detail.clone(),
-                            }));
-                            Some(PoisonReason::Protocol(format!(
-                                "undecodable {:?} v{version} response: {detail}",
-                                R::KEY
-                            )))
-                        }
-                    },
-                }
-            });
-            let id = shared.lock().in_flight.register(Pending { deliver });
-            (id, Some(rx))
-        } else {
-            (shared.lock().in_flight.next_id(), None)
+        let id = {
+            let mut s = shared.lock();
+            match deliver {
+                Some(deliver) => s.in_flight.register(Pending { deliver, sent_at }),
+                None => s.in_flight.next_id(),
+            }
         };
         frame::set_correlation_id(&mut frame, id);
         tracing::Span::current().record("correlation_id", id);
         // A write cancelled half-way would leave a partial frame on the wire: poison then.
         let guard = PoisonOnDrop(Some(shared));
-        let timeout = cfg.request_timeout;
+        let timeout = self.inner.settings.config.request_timeout;
         let written = tokio::time::timeout(timeout, async {
             w.write_all(&frame).await?;
             w.flush().await
@@ -669,7 +706,7 @@ impl BrokerConnection {
         .await;
         guard.disarm();
         match written {
-            Ok(Ok(())) => Ok(rx.map(|rx| Waiting { rx, api: R::KEY })),
+            Ok(Ok(())) => Ok(()),
             Ok(Err(e)) => {
                 let err = Error::Io {
                     broker: shared.broker.clone(),
@@ -679,9 +716,9 @@ impl BrokerConnection {
                 Err(err)
             }
             Err(_) => {
-                shared.poison(PoisonReason::Timeout(R::KEY));
+                shared.poison(PoisonReason::Timeout(api));
                 Err(Error::Timeout {
-                    api: R::KEY,
+                    api,
                     broker: shared.broker.clone(),
                     after: timeout,
                 })
@@ -828,47 +865,20 @@ impl BrokerConnection {
     ) -> Result<Bytes, Error> {
         let shared = &self.inner.shared;
         let cfg = &self.inner.settings.config;
-        let mut frame = frame::encode_request(api, version, 0, Some(&cfg.client_id), request)
-            .map_err(|detail| Error::Encode {
+        let frame = frame::encode_request(api, version, 0, Some(&cfg.client_id), request).map_err(
+            |detail| Error::Encode {
                 api,
                 version,
                 detail,
-            })?;
+            },
+        )?;
         let (tx, rx) = oneshot::channel();
-        let deliver: Deliver = Box::new(move |res, _| {
+        let deliver: Deliver = Box::new(move |res, _, _| {
             let _ = tx.send(res);
             None
         });
-        let id = shared.lock().in_flight.register(Pending { deliver });
-        frame::set_correlation_id(&mut frame, id);
-        tracing::Span::current().record("correlation_id", id);
+        self.write_frame(w, api, frame, Some(deliver)).await?;
         let timeout = cfg.request_timeout;
-        let guard = PoisonOnDrop(Some(shared));
-        let res = tokio::time::timeout(timeout, async {
-            w.write_all(&frame).await?;
-            w.flush().await?;
-            Ok::<_, std::io::Error>(())
-        })
-        .await;
-        guard.disarm();
-        match res {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => {
-                shared.poison(PoisonReason::Io(e.kind(), e.to_string()));
-                return Err(Error::Io {
-                    broker: shared.broker.clone(),
-                    source: e,
-                });
-            }
-            Err(_) => {
-                shared.poison(PoisonReason::Timeout(api));
-                return Err(Error::Timeout {
-                    api,
-                    broker: shared.broker.clone(),
-                    after: timeout,
-                });
-            }
-        }
         match tokio::time::timeout(timeout, rx).await {
             Ok(Ok(r)) => r,
             Ok(Err(_)) => Err(PoisonReason::Closed.to_error(&shared.broker, true)),
@@ -1035,6 +1045,11 @@ impl BrokerConnection {
         });
         *self.inner.reauth.lock().unwrap_or_else(|e| e.into_inner()) = Some(task.abort_handle());
     }
+}
+
+/// Why a connection that got an undecodable response is closed.
+fn undecodable(api: ApiKey, version: i16, detail: &str) -> PoisonReason {
+    PoisonReason::Protocol(format!("undecodable {api:?} v{version} response: {detail}"))
 }
 
 type Delivered<T> = (T, i32, Duration);

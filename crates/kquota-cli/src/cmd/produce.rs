@@ -821,6 +821,8 @@ async fn produce_loop(
                 reporter.report(&e);
             }
         };
+    // One shared name for every record (cloning it is a counter increment).
+    let topic: std::sync::Arc<str> = args.topic_name.as_str().into();
     while fatal.is_none()
         && s.sent < limit
         && stop_at.is_none_or(|t| Instant::now() < t)
@@ -848,7 +850,7 @@ async fn produce_loop(
             }
         }
         let value = payload(s.sent, args.message_size);
-        let record = ProducerRecord::new(args.topic_name.clone(), value);
+        let record = ProducerRecord::new(topic.clone(), value);
         // Two clock reads per record: this one for the deadlines of the send, one after it.
         let now = Instant::now();
         // `send` errors mean the record was not accepted; delivery errors come from its future.

@@ -71,6 +71,8 @@ fn cases() -> Vec<(Vec<&'static str>, &'static str, &'static str)> {
             (vec!["consume", "--topic-name", "t", "--offset-reset", "newest"], "kquota consume", "invalid value 'newest' for '--offset-reset <OFFSET_RESET>' [possible values: earliest, latest]"),
             (vec!["consume", "--topic-name", "t", "--partition", "x"], "kquota consume", "invalid value 'x' for '--partition <N>'"),
             (vec!["consume", "--topic-name", "t", "extra"], "kquota consume", "unexpected argument 'extra' found"),
+            (vec!["produce", "--topic-name", "t", "--metrics-interval", "0.5"], "kquota produce", "invalid value '0.5' for '--metrics-interval <SECONDS>': expected a whole number of seconds, at least 1"),
+            (vec!["consume", "--topic-name", "t", "--metrics-interval", "0"], "kquota consume", "invalid value '0' for '--metrics-interval <SECONDS>': expected a whole number of seconds, at least 1"),
         ]);
     }
     cases

@@ -69,7 +69,7 @@ pub struct ConsumeArgs {
     #[arg(long)]
     pub print_consumer_quota_metrics: bool,
     /// Seconds between metric prints and CloudWatch publishes.
-    #[arg(long, default_value_t = 5, value_name = "SECONDS")]
+    #[arg(long, default_value_t = 5, value_name = "SECONDS", value_parser = crate::cmd::whole_seconds)]
     pub metrics_interval: u64,
     /// Print each record's value (text mode) or a JSON line per record (--json).
     #[arg(long)]
@@ -240,7 +240,7 @@ pub async fn run(args: ConsumeArgs) -> anyhow::Result<()> {
     let stop_at = args.duration.map(|d| start + Duration::from_secs(d));
     let limit = args.num_messages.unwrap_or(u64::MAX);
     let mut s = ProduceSummary::default();
-    let mut next_print = start + Duration::from_secs(args.metrics_interval.max(1));
+    let mut next_print = start + Duration::from_secs(args.metrics_interval);
     let mut next_progress = start;
     let mut result: Result<(), kquota_client::ClientError> = Ok(());
     while s.acked < limit && stop_at.is_none_or(|t| Instant::now() < t) && !claim.received() {
@@ -308,7 +308,7 @@ pub async fn run(args: ConsumeArgs) -> anyhow::Result<()> {
             progress(start, s.acked, &metrics.snapshot());
         }
         if (args.print_consumer_quota_metrics || publisher.is_some()) && now >= next_print {
-            next_print = now + Duration::from_secs(args.metrics_interval.max(1));
+            next_print = now + Duration::from_secs(args.metrics_interval);
             let snap = metrics.snapshot();
             if args.print_consumer_quota_metrics {
                 print_metrics("consume", start.elapsed(), &snap, &s, printer);

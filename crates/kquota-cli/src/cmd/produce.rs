@@ -74,7 +74,12 @@ pub struct ProduceArgs {
     #[arg(long, value_name = "SECONDS")]
     pub duration: Option<u64>,
     /// Records per second to aim for (0: as fast as possible).
-    #[arg(long, default_value_t = 0.0, value_name = "RECORDS_PER_SEC")]
+    #[arg(
+        long,
+        default_value_t = 0.0,
+        value_name = "RECORDS_PER_SEC",
+        allow_negative_numbers = true
+    )]
     pub rate: f64,
     /// Value size in bytes.
     #[arg(long, default_value_t = 100, value_name = "BYTES")]
@@ -110,7 +115,7 @@ pub struct ProduceArgs {
     #[arg(long)]
     pub print_producer_quota_metrics: bool,
     /// Seconds between metric prints and CloudWatch publishes.
-    #[arg(long, default_value_t = 5, value_name = "SECONDS")]
+    #[arg(long, default_value_t = 5, value_name = "SECONDS", value_parser = crate::cmd::whole_seconds)]
     pub metrics_interval: u64,
     /// JSON lines on stdout instead of text.
     #[arg(long)]
@@ -800,8 +805,8 @@ async fn produce_loop(
     let mut tick = MetricsTick {
         print: args.print_producer_quota_metrics,
         publisher,
-        interval: Duration::from_secs(args.metrics_interval.max(1)),
-        next: start + Duration::from_secs(args.metrics_interval.max(1)),
+        interval: Duration::from_secs(args.metrics_interval),
+        next: start + Duration::from_secs(args.metrics_interval),
         start,
         metrics: &metrics,
         printer,

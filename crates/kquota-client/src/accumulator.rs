@@ -10,24 +10,18 @@ use std::time::{Duration, Instant};
 use bytes::{Bytes, BytesMut};
 use kafka_protocol::protocol::StrBytes;
 use kafka_protocol::records::{Compression, Record, TimestampType};
-use tokio::sync::oneshot;
 
 use crate::buffer::Reservation;
+use crate::delivery::{BatchAck, DeliveryFuture, Settle};
 use crate::error::ClientError;
-use crate::types::{ProducerRecord, RecordMetadata, TopicPartition};
+use crate::types::{ProducerRecord, TopicPartition};
 
-/// Where the outcome of one record goes.
-pub(crate) type Completion = oneshot::Sender<Result<RecordMetadata, ClientError>>;
-
-/// A record waiting in a batch, holding its buffer bytes until its fate is decided.
+/// A record waiting in a batch.
 #[derive(Debug)]
 pub(crate) struct PendingRecord {
     pub record: ProducerRecord,
     pub timestamp: i64,
     pub size: usize,
-    #[allow(dead_code)] // held for its Drop: frees the buffer bytes when the record settles
-    pub reservation: Reservation,
-    pub done: Option<Completion>,
 }
 
 /// Size of a v2 record batch header.
@@ -45,11 +39,17 @@ pub(crate) struct Batch {
     pub attempts: u32,
     /// Closed batches take no more records (they were sent at least once).
     pub closed: bool,
+    /// The records' outcome, read by their [`DeliveryFuture`]s.
+    settle: Settle,
+    /// The buffer bytes of all its records, freed when the batch is dropped (settled).
+    reservation: Reservation,
 }
 
 impl Batch {
     fn new(tp: TopicPartition, now: Instant) -> Self {
         Batch {
+            settle: Settle::new(tp.clone()),
+            reservation: Reservation::none(),
             tp,
             records: Vec::new(),
             bytes: BATCH_OVERHEAD,
@@ -66,39 +66,28 @@ impl Batch {
         self.records.len()
     }
 
+    /// Appends a record; returns its future.
+    fn push(&mut self, rec: PendingRecord, reservation: Reservation) -> DeliveryFuture {
+        let f = self.settle.future(self.records.len(), rec.timestamp);
+        self.bytes += rec.size;
+        self.records.push(rec);
+        self.reservation.merge(reservation);
+        f
+    }
+
     /// Reports success for every record: offsets `base_offset + i`.
     pub fn complete(self, base_offset: i64, log_append_time: i64) {
-        for (i, mut r) in self.records.into_iter().enumerate() {
-            let offset = if base_offset >= 0 {
-                base_offset + i as i64
-            } else {
-                -1
-            };
-            let timestamp = if log_append_time >= 0 {
-                log_append_time
-            } else {
-                r.timestamp
-            };
-            if let Some(done) = r.done.take() {
-                let _ = done.send(Ok(RecordMetadata {
-                    topic: self.tp.topic.clone(),
-                    partition: self.tp.partition,
-                    offset,
-                    timestamp,
-                }));
-            }
-        }
+        self.settle.settle(Ok(BatchAck {
+            base_offset,
+            log_append_time,
+        }));
     }
 
     /// Reports `err` for every record (a broker error with the batch size, see
     /// [`ClientError::batch_records`]).
     pub fn fail(self, err: &ClientError) {
-        let err = &err.clone().for_batch(self.records.len());
-        for mut r in self.records {
-            if let Some(done) = r.done.take() {
-                let _ = done.send(Err(err.clone()));
-            }
-        }
+        let n = self.records.len();
+        self.settle.settle(Err(err.clone().for_batch(n)));
     }
 
     /// The Java-style expiry error for this batch at `now`.
@@ -173,24 +162,24 @@ impl Accumulator {
         }
     }
 
-    /// Appends a record; returns true when it started a new batch.
-    /// `now` is asked only when a new batch is opened (its creation time starts the linger):
-    /// the common case, a record joining the open batch, costs no clock read and no clone.
+    /// Appends a record holding `reservation` of the buffer; returns its future and whether it
+    /// started a new batch. `now` is asked only when a new batch is opened (its creation time
+    /// starts the linger): the common case, a record joining the open batch, costs no clock
+    /// read, no clone and no allocation.
     pub fn append(
         &mut self,
         tp: &TopicPartition,
         rec: PendingRecord,
+        reservation: Reservation,
         now: impl FnOnce() -> Instant,
-    ) -> bool {
+    ) -> (DeliveryFuture, bool) {
         if !self.queues.contains_key(tp) {
             self.queues.insert(tp.clone(), VecDeque::new());
         }
         let q = self.queues.get_mut(tp).expect("inserted above");
         if let Some(last) = q.back_mut() {
             if !last.closed && last.bytes + rec.size <= self.batch_size {
-                last.bytes += rec.size;
-                last.records.push(rec);
-                return false;
+                return (last.push(rec, reservation), false);
             }
         }
         let mut b = Batch::new(tp.clone(), now());
@@ -198,10 +187,9 @@ impl Accumulator {
         // re-allocated) record by record; at most 1 024 slots up front.
         b.records
             .reserve((self.batch_size / rec.size.max(1)).clamp(1, 1024));
-        b.bytes += rec.size;
-        b.records.push(rec);
+        let f = b.push(rec, reservation);
         q.push_back(b);
-        true
+        (f, true)
     }
 
     fn front_ready(&self, q: &VecDeque<Batch>, now: Instant, flush: bool) -> bool {
@@ -337,25 +325,24 @@ impl Sequences {
 mod tests {
     use super::*;
 
-    fn rec(
-        size: usize,
-    ) -> (
-        PendingRecord,
-        oneshot::Receiver<Result<RecordMetadata, ClientError>>,
-    ) {
-        let (tx, rx) = oneshot::channel();
+    fn rec(size: usize) -> PendingRecord {
         let record = ProducerRecord::new("T", vec![b'v'; size]);
         let size = record.estimated_size();
-        (
-            PendingRecord {
-                record,
-                timestamp: 7,
-                size,
-                reservation: Reservation::none(),
-                done: Some(tx),
-            },
-            rx,
-        )
+        PendingRecord {
+            record,
+            timestamp: 7,
+            size,
+        }
+    }
+
+    /// Appends a record of `size` value bytes; returns its future and whether it opened a batch.
+    fn append(
+        acc: &mut Accumulator,
+        tp: &TopicPartition,
+        size: usize,
+        now: Instant,
+    ) -> (DeliveryFuture, bool) {
+        acc.append(tp, rec(size), Reservation::none(), || now)
     }
 
     #[test]
@@ -363,8 +350,8 @@ mod tests {
         let t0 = Instant::now();
         let mut acc = Accumulator::new(310, Duration::from_millis(50));
         let tp = TopicPartition::new("T", 0);
-        assert!(acc.append(&tp, rec(100).0, || t0));
-        assert!(!acc.append(&tp, rec(100).0, || t0));
+        assert!(append(&mut acc, &tp, 100, t0).1);
+        assert!(!append(&mut acc, &tp, 100, t0).1);
         assert!(acc.ready(t0, false).is_empty(), "not full, linger not over");
         assert_eq!(
             acc.ready(t0 + Duration::from_millis(50), false),
@@ -376,7 +363,7 @@ mod tests {
             "flush makes it ready"
         );
         // A third record does not fit (61 + 3 x 121 > 310): new batch, the first is ready.
-        assert!(acc.append(&tp, rec(100).0, || t0));
+        assert!(append(&mut acc, &tp, 100, t0).1);
         assert_eq!(acc.ready(t0, false), vec![tp.clone()]);
         let b = acc.take_front(&tp).unwrap();
         assert_eq!(b.len(), 2);
@@ -392,17 +379,12 @@ mod tests {
         let t0 = Instant::now();
         let mut acc = Accumulator::new(16384, Duration::ZERO);
         let tp = TopicPartition::new("T", 0);
-        let mut rxs = Vec::new();
-        for _ in 0..3 {
-            let (r, rx) = rec(10);
-            acc.append(&tp, r, || t0);
-            rxs.push(rx);
-        }
+        let rxs: Vec<_> = (0..3).map(|_| append(&mut acc, &tp, 10, t0).0).collect();
         let err = ClientError::broker("produce to T-0 on broker 1", 87, None);
         assert_eq!(err.batch_records(), None);
         acc.take_front(&tp).unwrap().fail(&err);
         for rx in rxs {
-            let e = rx.await.unwrap().unwrap_err();
+            let e = rx.await.unwrap_err();
             assert_eq!(e.batch_records(), Some(3));
             assert_eq!(e.to_string(), err.to_string());
         }
@@ -413,12 +395,7 @@ mod tests {
         let t0 = Instant::now();
         let mut acc = Accumulator::new(16384, Duration::ZERO);
         let tp = TopicPartition::new("Topic-B", 2);
-        let mut rxs = Vec::new();
-        for _ in 0..3 {
-            let (r, rx) = rec(10);
-            acc.append(&tp, r, || t0);
-            rxs.push(rx);
-        }
+        let rxs: Vec<_> = (0..3).map(|_| append(&mut acc, &tp, 10, t0).0).collect();
         let later = t0 + Duration::from_millis(1500);
         let expired = acc.expire(later, Duration::from_millis(1000), &|_| false);
         assert_eq!(expired.len(), 1);
@@ -432,7 +409,7 @@ mod tests {
         }
         for rx in rxs {
             assert!(matches!(
-                rx.await.unwrap(),
+                rx.await,
                 Err(ClientError::Expired { count: 3, .. })
             ));
         }
@@ -443,13 +420,11 @@ mod tests {
     async fn complete_assigns_consecutive_offsets() {
         let mut acc = Accumulator::new(16384, Duration::ZERO);
         let tp = TopicPartition::new("T", 1);
-        let (a, rxa) = rec(1);
-        let (b, rxb) = rec(1);
-        acc.append(&tp, a, Instant::now);
-        acc.append(&tp, b, Instant::now);
+        let (rxa, _) = append(&mut acc, &tp, 1, Instant::now());
+        let (rxb, _) = append(&mut acc, &tp, 1, Instant::now());
         acc.take_front(&tp).unwrap().complete(41, -1);
-        assert_eq!(rxa.await.unwrap().unwrap().offset, 41);
-        let mb = rxb.await.unwrap().unwrap();
+        assert_eq!(rxa.await.unwrap().offset, 41);
+        let mb = rxb.await.unwrap();
         assert_eq!((mb.offset, mb.timestamp, mb.partition), (42, 7, 1));
     }
 
@@ -460,7 +435,7 @@ mod tests {
         let mut acc = Accumulator::new(200, Duration::ZERO);
         let tp = TopicPartition::new("T", 0);
         for _ in 0..3 {
-            acc.append(&tp, rec(50).0, Instant::now);
+            append(&mut acc, &tp, 50, Instant::now());
         }
         let mut b1 = acc.take_front(&tp).unwrap();
         seq.assign(&mut b1);
@@ -489,8 +464,8 @@ mod tests {
         // Wrap-around after i32::MAX.
         seq.next.insert(tp.clone(), i32::MAX);
         let mut b4 = Batch::new(tp.clone(), Instant::now());
-        b4.records.push(rec(1).0);
-        b4.records.push(rec(1).0);
+        b4.records.push(rec(1));
+        b4.records.push(rec(1));
         seq.assign(&mut b4);
         assert_eq!(b4.base_sequence, Some(i32::MAX));
         assert_eq!(seq.next[&tp], 1);
@@ -505,7 +480,7 @@ mod tests {
             for c in [Compression::None, Compression::Lz4, Compression::Zstd] {
                 let mut b = Batch::new(TopicPartition::new("T", 0), Instant::now());
                 for _ in 0..5 {
-                    b.records.push(rec(100).0);
+                    b.records.push(rec(100));
                 }
                 if let Some(seq) = base {
                     b.producer = Some((1000, 0));

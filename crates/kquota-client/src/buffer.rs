@@ -20,6 +20,7 @@ use crate::error::ClientError;
 /// let pool = BufferPool::new(100);
 /// let r = pool.reserve(60, Duration::from_millis(10)).await.unwrap();
 /// assert!(pool.reserve(60, Duration::from_millis(10)).await.is_err()); // full: times out
+/// assert!(pool.try_reserve(60).is_none()); // full: no waiting
 /// drop(r);
 /// assert_eq!(pool.available(), 100);
 /// # });
@@ -33,7 +34,7 @@ pub struct BufferPool {
 /// Bytes held in a [`BufferPool`] until dropped.
 #[derive(Debug)]
 pub struct Reservation {
-    _permit: Option<OwnedSemaphorePermit>,
+    permit: Option<OwnedSemaphorePermit>,
     bytes: usize,
 }
 
@@ -43,11 +44,34 @@ impl Reservation {
         self.bytes
     }
 
-    /// A reservation that holds nothing (sync sends, which never queue).
+    /// A reservation that holds nothing.
     pub fn none() -> Self {
         Reservation {
-            _permit: None,
+            permit: None,
             bytes: 0,
+        }
+    }
+
+    /// Takes `other`'s bytes into this reservation: both are freed together when it is
+    /// dropped (a batch holds its records' bytes as one reservation, one release per batch).
+    /// Both must come from the same [`BufferPool`].
+    ///
+    /// ```
+    /// use kquota_client::buffer::{BufferPool, Reservation};
+    /// let pool = BufferPool::new(100);
+    /// let mut held = Reservation::none();
+    /// held.merge(pool.try_reserve(30).unwrap());
+    /// held.merge(pool.try_reserve(20).unwrap());
+    /// assert_eq!((held.bytes(), pool.available()), (50, 50));
+    /// drop(held);
+    /// assert_eq!(pool.available(), 100);
+    /// ```
+    pub fn merge(&mut self, other: Reservation) {
+        self.bytes += other.bytes;
+        match (&mut self.permit, other.permit) {
+            (Some(mine), Some(theirs)) => mine.merge(theirs),
+            (mine @ None, theirs) => *mine = theirs,
+            (Some(_), None) => {}
         }
     }
 }
@@ -89,7 +113,7 @@ impl BufferPool {
         let sem = Arc::clone(&self.sem);
         match tokio::time::timeout(max_block, sem.acquire_many_owned(n)).await {
             Ok(Ok(permit)) => Ok(Reservation {
-                _permit: Some(permit),
+                permit: Some(permit),
                 bytes,
             }),
             Ok(Err(_)) => Err(ClientError::Closed("producer")),
@@ -99,6 +123,21 @@ impl BufferPool {
                 max_block,
             }),
         }
+    }
+
+    /// Reserves `bytes` if they are free now (no waiting); `None` when [`BufferPool::reserve`]
+    /// would wait or fail.
+    pub fn try_reserve(&self, bytes: usize) -> Option<Reservation> {
+        if bytes > self.total {
+            return None;
+        }
+        let permit = Arc::clone(&self.sem)
+            .try_acquire_many_owned(bytes.max(1) as u32)
+            .ok()?;
+        Some(Reservation {
+            permit: Some(permit),
+            bytes,
+        })
     }
 
     /// Closes the buffer: pending and future reservations fail with [`ClientError::Closed`].

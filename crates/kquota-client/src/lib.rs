@@ -16,6 +16,7 @@ pub(crate) mod accumulator;
 pub mod buffer;
 pub mod compression;
 pub mod consumer;
+mod delivery;
 pub mod error;
 pub mod group;
 pub mod metrics;
@@ -26,5 +27,5 @@ mod types;
 
 pub use consumer::{Consumer, ConsumerConfig, OffsetReset};
 pub use error::{ClientError, InvalidSetting};
-pub use producer::{Acks, DeliveryFuture, Producer, ProducerConfig};
+pub use producer::{Acks, DeliveryFuture, Producer, ProducerConfig, TrySendError};
 pub use types::{ConsumerRecord, ProducerRecord, RecordMetadata, TopicPartition};

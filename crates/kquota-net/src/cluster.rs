@@ -196,15 +196,32 @@ impl Cluster {
     /// The current metadata snapshot (refreshed first if stale or older than
     /// `metadata_max_age`).
     pub async fn metadata(&self) -> Result<Arc<ClusterMetadata>, Error> {
+        if let Some(md) = self.metadata_now() {
+            return Ok(md);
+        }
+        let topics: Vec<String> = self.cached().topics.keys().cloned().collect();
+        self.refresh_metadata(Some(&topics)).await
+    }
+
+    /// The cached metadata snapshot when it is fresh (not marked stale, not older than
+    /// `metadata_max_age`), without waiting; `None` when [`Cluster::metadata`] would refresh
+    /// it first. For hot paths that must not build a future per call (the producer's send).
+    ///
+    /// ```no_run
+    /// # async fn f(cluster: kquota_net::Cluster) -> Result<(), kquota_net::Error> {
+    /// let md = match cluster.metadata_now() {
+    ///     Some(md) => md,
+    ///     None => cluster.metadata().await?,
+    /// };
+    /// println!("{} topics known", md.topics.len());
+    /// # Ok(()) }
+    /// ```
+    pub fn metadata_now(&self) -> Option<Arc<ClusterMetadata>> {
         let md = self.cached();
         let old = md
             .fetched_at
             .is_none_or(|t| t.elapsed() > self.inner.settings.config.metadata_max_age);
-        if old || self.inner.stale.load(Ordering::Relaxed) {
-            let topics: Vec<String> = md.topics.keys().cloned().collect();
-            return self.refresh_metadata(Some(&topics)).await;
-        }
-        Ok(md)
+        (!old && !self.inner.stale.load(Ordering::Relaxed)).then_some(md)
     }
 
     fn cached(&self) -> Arc<ClusterMetadata> {

@@ -17,12 +17,15 @@ use std::time::Duration;
 
 use kafka_protocol::messages::fetch_request::{FetchPartition, FetchTopic};
 use kafka_protocol::messages::list_offsets_request::{ListOffsetsPartition, ListOffsetsTopic};
-use kafka_protocol::messages::{BrokerId, FetchRequest, ListOffsetsRequest, TopicName};
+use kafka_protocol::messages::{
+    BrokerId, FetchRequest, FetchResponse, ListOffsetsRequest, TopicName,
+};
 use kafka_protocol::protocol::StrBytes;
 use kquota_net::records::decode_batches;
 use kquota_net::{Cluster, ClusterMetadata, Target};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
+use tokio_util::task::AbortOnDropHandle;
 use tracing::{debug, trace};
 
 use crate::error::{ClientError, InvalidSetting};
@@ -630,6 +633,70 @@ fn response_overhead(topics: usize, partitions: usize) -> u64 {
     (18 + topics * 24 + partitions * 50) as u64
 }
 
+/// The Fetch request for `positions`, at most `part_bytes` per partition.
+fn fetch_request(
+    ctx: &FetchCtx,
+    positions: &BTreeMap<TopicPartition, i64>,
+    part_bytes: i32,
+) -> FetchRequest {
+    let mut topics: BTreeMap<Arc<str>, Vec<FetchPartition>> = BTreeMap::new();
+    for (tp, off) in positions {
+        topics.entry(tp.topic.clone()).or_default().push(
+            FetchPartition::default()
+                .with_partition(tp.partition)
+                .with_fetch_offset(*off)
+                .with_partition_max_bytes(part_bytes),
+        );
+    }
+    FetchRequest::default()
+        .with_replica_id(BrokerId(-1))
+        .with_max_wait_ms(ctx.config.fetch_max_wait.as_millis().min(i32::MAX as u128) as i32)
+        .with_min_bytes(ctx.config.fetch_min_bytes)
+        .with_max_bytes(
+            ctx.config
+                .fetch_max_bytes
+                .min(part_bytes.saturating_mul(positions.len() as i32)),
+        )
+        .with_isolation_level(0)
+        .with_session_id(0)
+        .with_session_epoch(-1)
+        .with_topics(
+            topics
+                .into_iter()
+                .map(|(name, parts)| {
+                    let id = ctx
+                        .md
+                        .topics
+                        .get(&*name)
+                        .map(|t| t.topic_id)
+                        .unwrap_or_default();
+                    FetchTopic::default()
+                        .with_topic(TopicName(StrBytes::from_string(name.to_string())))
+                        .with_topic_id(id)
+                        .with_partitions(parts)
+                })
+                .collect(),
+        )
+}
+
+type FetchResult = Result<kquota_net::Response<FetchResponse>, kquota_net::Error>;
+
+/// Sends a Fetch in its own task, so that it is on the wire while the previous response is
+/// decoded; dropping the handle aborts it.
+fn spawn_fetch(ctx: &FetchCtx, req: FetchRequest) -> AbortOnDropHandle<FetchResult> {
+    ctx.metrics.note_request(ctx.leader);
+    let cluster = ctx.cluster.clone();
+    let leader = ctx.leader;
+    AbortOnDropHandle::new(tokio::spawn(async move {
+        cluster.send(Target::Broker(leader), req).await
+    }))
+}
+
+/// The fetch loop of one leader. While nothing is wrong and no quota holds it back, the next
+/// Fetch goes out as soon as a response arrives (its offsets read from the batch headers), and
+/// the response is decoded while the broker prepares the next one: decoding no longer adds to
+/// every round trip (measured: a 1 KiB-record consume run waited ~4 ms per 3 MiB fetch, a
+/// quarter of it decoding). Under a throttle or pacing, fetches stay one at a time.
 async fn fetch_loop(ctx: FetchCtx, parts: Vec<(TopicPartition, i64)>) {
     let mut positions: BTreeMap<TopicPartition, i64> = parts.into_iter().collect();
     let max_part = ctx.config.max_partition_fetch_bytes.max(1);
@@ -637,51 +704,21 @@ async fn fetch_loop(ctx: FetchCtx, parts: Vec<(TopicPartition, i64)>) {
     let mut part_bytes = max_part;
     let mut last_throttle: Option<std::time::Instant> = None;
     let mut pacer = FetchPacer::new(QUOTA_WINDOW);
+    let mut ahead: Option<AbortOnDropHandle<FetchResult>> = None;
     loop {
-        let mut topics: BTreeMap<Arc<str>, Vec<FetchPartition>> = BTreeMap::new();
-        for (tp, off) in &positions {
-            topics.entry(tp.topic.clone()).or_default().push(
-                FetchPartition::default()
-                    .with_partition(tp.partition)
-                    .with_fetch_offset(*off)
-                    .with_partition_max_bytes(part_bytes),
-            );
-        }
-        let n_topics = topics.len();
         let n_parts = positions.len();
-        let req = FetchRequest::default()
-            .with_replica_id(BrokerId(-1))
-            .with_max_wait_ms(ctx.config.fetch_max_wait.as_millis().min(i32::MAX as u128) as i32)
-            .with_min_bytes(ctx.config.fetch_min_bytes)
-            .with_max_bytes(
-                ctx.config
-                    .fetch_max_bytes
-                    .min(part_bytes.saturating_mul(n_parts as i32)),
-            )
-            .with_isolation_level(0)
-            .with_session_id(0)
-            .with_session_epoch(-1)
-            .with_topics(
-                topics
-                    .into_iter()
-                    .map(|(name, parts)| {
-                        let id = ctx
-                            .md
-                            .topics
-                            .get(&*name)
-                            .map(|t| t.topic_id)
-                            .unwrap_or_default();
-                        FetchTopic::default()
-                            .with_topic(TopicName(StrBytes::from_string(name.to_string())))
-                            .with_topic_id(id)
-                            .with_partitions(parts)
-                    })
-                    .collect(),
-            );
-        ctx.metrics.note_request(ctx.leader);
-        let resp = match ctx.cluster.send(Target::Broker(ctx.leader), req).await {
-            Ok(r) => r,
-            Err(e) => {
+        let n_topics = {
+            let mut names: Vec<&str> = positions.keys().map(|tp| &*tp.topic).collect();
+            names.dedup();
+            names.len()
+        };
+        let sent = match ahead.take() {
+            Some(next) => next.await,
+            None => spawn_fetch(&ctx, fetch_request(&ctx, &positions, part_bytes)).await,
+        };
+        let resp = match sent {
+            Ok(Ok(r)) => r,
+            Ok(Err(e)) => {
                 let ev = if e.is_retriable() {
                     debug!(error = %e, broker = ctx.leader, "fetch failed; rebuilding fetchers");
                     FetchEvent::Restart
@@ -692,6 +729,11 @@ async fn fetch_loop(ctx: FetchCtx, parts: Vec<(TopicPartition, i64)>) {
                     ))
                 };
                 let _ = ctx.tx.send(ev).await;
+                return;
+            }
+            // The fetch task panicked or was cancelled: start over.
+            Err(_) => {
+                let _ = ctx.tx.send(FetchEvent::Restart).await;
                 return;
             }
         };
@@ -709,21 +751,77 @@ async fn fetch_loop(ctx: FetchCtx, parts: Vec<(TopicPartition, i64)>) {
             let _ = ctx.tx.send(ev).await;
             return;
         }
+        let names: Vec<Arc<str>> = resp
+            .body
+            .responses
+            .iter()
+            .map(|t| {
+                if t.topic.0.is_empty() {
+                    ctx.md
+                        .topics
+                        .values()
+                        .find(|x| x.topic_id == t.topic_id)
+                        .map(|x| Arc::from(x.name.as_str()))
+                        .unwrap_or_else(|| Arc::from(""))
+                } else {
+                    Arc::from(t.topic.0.as_str())
+                }
+            })
+            .collect();
+        // Before decoding: the bytes for the metrics and pacing, and whether every partition
+        // answered without error (only then is the next fetch sent ahead).
         let mut bytes = 0u64;
+        let mut all_ok = true;
+        let mut next_positions = positions.clone();
+        for (t, name) in resp.body.responses.iter().zip(&names) {
+            for p in &t.partitions {
+                let tp = TopicPartition::new(name.clone(), p.partition_index);
+                let Some(pos) = next_positions.get_mut(&tp) else {
+                    continue;
+                };
+                if p.error_code != 0 {
+                    all_ok = false;
+                    continue;
+                }
+                if let Some(raw) = &p.records {
+                    bytes += raw.len() as u64;
+                    *pos = kquota_net::records::next_offset_after(raw, *pos);
+                }
+            }
+        }
+        let overhead = if bytes > 0 {
+            response_overhead(n_topics, n_parts)
+        } else {
+            0
+        };
+        let pause = pacer.on_response(
+            std::time::Instant::now(),
+            bytes + overhead,
+            resp.throttle_time_ms,
+        );
+        // Under a quota, ask for less per fetch so each response stays within what the broker
+        // lets through in a fraction of its window; grow back when unthrottled.
+        // Shrink on a throttle; grow back only after 30 s without one, so that under a quota
+        // the fetch size settles small and the byte rate stays smooth rather than arriving in
+        // window-sized bursts.
+        if resp.throttle_time_ms > 0 {
+            // Drop straight to the floor: one fetch then carries about one batch, so the
+            // broker's throttle keeps the rate near the quota instead of in 10 s bursts.
+            part_bytes = floor;
+            last_throttle = Some(std::time::Instant::now());
+        } else if bytes > 0 && last_throttle.is_none_or(|t| t.elapsed() > Duration::from_secs(30)) {
+            part_bytes = part_bytes.saturating_mul(2).min(max_part);
+        }
+        if all_ok && pause.is_zero() && resp.throttle_time_ms == 0 {
+            ahead = Some(spawn_fetch(
+                &ctx,
+                fetch_request(&ctx, &next_positions, part_bytes),
+            ));
+        }
         let mut count = 0u64;
         let mut events = Vec::new();
         let mut restart = false;
-        for t in &resp.body.responses {
-            let name = if t.topic.0.is_empty() {
-                ctx.md
-                    .topics
-                    .values()
-                    .find(|x| x.topic_id == t.topic_id)
-                    .map(|x| x.name.clone())
-                    .unwrap_or_default()
-            } else {
-                t.topic.0.to_string()
-            };
+        for (t, name) in resp.body.responses.iter().zip(&names) {
             for p in &t.partitions {
                 let tp = TopicPartition::new(name.clone(), p.partition_index);
                 let Some(&pos) = positions.get(&tp) else {
@@ -752,7 +850,6 @@ async fn fetch_loop(ctx: FetchCtx, parts: Vec<(TopicPartition, i64)>) {
                 let Some(raw) = p.records.clone() else {
                     continue;
                 };
-                bytes += raw.len() as u64;
                 let batches = match decode_batches(raw) {
                     Ok((b, _truncated)) => b,
                     Err(e) => {
@@ -763,11 +860,10 @@ async fn fetch_loop(ctx: FetchCtx, parts: Vec<(TopicPartition, i64)>) {
                         continue;
                     }
                 };
-                let mut next = pos;
-                let mut out = Vec::new();
+                let next = next_positions.get(&tp).copied().unwrap_or(pos);
+                let mut out = Vec::with_capacity(batches.iter().map(|b| b.records.len()).sum());
                 for set in batches {
                     for r in set.records {
-                        next = next.max(r.offset + 1);
                         if r.control || r.offset < pos {
                             continue;
                         }
@@ -797,35 +893,12 @@ async fn fetch_loop(ctx: FetchCtx, parts: Vec<(TopicPartition, i64)>) {
                 }
             }
         }
-        let overhead = if bytes > 0 {
-            response_overhead(n_topics, n_parts)
-        } else {
-            0
-        };
         ctx.metrics.record_response(
             resp.broker_id,
             resp.throttle_time_ms,
             bytes + overhead,
             count,
         );
-        let pause = pacer.on_response(
-            std::time::Instant::now(),
-            bytes + overhead,
-            resp.throttle_time_ms,
-        );
-        // Under a quota, ask for less per fetch so each response stays within what the broker
-        // lets through in a fraction of its window; grow back when unthrottled.
-        // Shrink on a throttle; grow back only after 30 s without one, so that under a quota
-        // the fetch size settles small and the byte rate stays smooth rather than arriving in
-        // window-sized bursts.
-        if resp.throttle_time_ms > 0 {
-            // Drop straight to the floor: one fetch then carries about one batch, so the
-            // broker's throttle keeps the rate near the quota instead of in 10 s bursts.
-            part_bytes = floor;
-            last_throttle = Some(std::time::Instant::now());
-        } else if bytes > 0 && last_throttle.is_none_or(|t| t.elapsed() > Duration::from_secs(30)) {
-            part_bytes = part_bytes.saturating_mul(2).min(max_part);
-        }
         let stop = events
             .iter()
             .any(|e| !matches!(e, FetchEvent::Records { .. }));

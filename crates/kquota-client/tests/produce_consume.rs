@@ -16,7 +16,8 @@ fn bootstrap() -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sync_and_async_records_are_all_acknowledged_and_read_back_once() {
     let cluster = common::connect(&bootstrap(), "pc-1").await;
-    common::create_topic(&cluster, "pc-roundtrip", 3, 1).await;
+    let topic = common::topic("pc-roundtrip");
+    common::create_topic(&cluster, &topic, 3, 1).await;
     let producer = Producer::new(cluster.clone(), ProducerConfig::default())
         .await
         .unwrap();
@@ -28,7 +29,7 @@ async fn sync_and_async_records_are_all_acknowledged_and_read_back_once() {
     for i in 0..20 {
         let v = format!("sync-{i}");
         let md = producer
-            .send_sync(ProducerRecord::new("pc-roundtrip", v.clone()))
+            .send_sync(ProducerRecord::new(topic.as_str(), v.clone()))
             .await
             .unwrap();
         assert!(md.offset >= 0);
@@ -39,7 +40,7 @@ async fn sync_and_async_records_are_all_acknowledged_and_read_back_once() {
         let v = format!("async-{i}");
         futs.push(
             producer
-                .send(ProducerRecord::new("pc-roundtrip", v.clone()).with_key(format!("k{i}")))
+                .send(ProducerRecord::new(topic.as_str(), v.clone()).with_key(format!("k{i}")))
                 .await
                 .unwrap(),
         );
@@ -55,13 +56,7 @@ async fn sync_and_async_records_are_all_acknowledged_and_read_back_once() {
     assert!(snap.brokers.iter().map(|b| b.records).sum::<u64>() >= 520);
     producer.close().await;
 
-    let got = common::read_all(
-        cluster.clone(),
-        "pc-roundtrip",
-        sent.len(),
-        Duration::from_secs(30),
-    )
-    .await;
+    let got = common::read_all(cluster.clone(), &topic, sent.len(), Duration::from_secs(30)).await;
     let values: Vec<String> = got
         .iter()
         .map(|r| String::from_utf8(r.value.clone().unwrap().to_vec()).unwrap())
@@ -83,7 +78,8 @@ async fn sync_and_async_records_are_all_acknowledged_and_read_back_once() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn acks_zero_and_one_and_gzip_snappy() {
     let cluster = common::connect(&bootstrap(), "pc-2").await;
-    common::create_topic(&cluster, "pc-acks", 1, 1).await;
+    let topic = common::topic("pc-acks");
+    common::create_topic(&cluster, &topic, 1, 1).await;
     let mut total = 0;
     for (acks, comp) in [
         (Acks::None, "none"),
@@ -98,7 +94,7 @@ async fn acks_zero_and_one_and_gzip_snappy() {
         let p = Producer::new(cluster.clone(), cfg).await.unwrap();
         for i in 0..10 {
             let md = p
-                .send_sync(ProducerRecord::new("pc-acks", format!("{comp}-{i}")))
+                .send_sync(ProducerRecord::new(topic.as_str(), format!("{comp}-{i}")))
                 .await
                 .unwrap();
             if acks == Acks::None {
@@ -110,7 +106,7 @@ async fn acks_zero_and_one_and_gzip_snappy() {
         p.close().await;
         total += 10;
     }
-    let got = common::read_all(cluster, "pc-acks", total, Duration::from_secs(30)).await;
+    let got = common::read_all(cluster, &topic, total, Duration::from_secs(30)).await;
     assert_eq!(got.len(), total);
 }
 
@@ -127,8 +123,9 @@ async fn bad_input_gives_clear_errors() {
     assert!(matches!(e, ClientError::UnknownTopic(_)), "{e}");
     assert!(e.to_string().contains("no-such-topic-xyz"));
     // This test's own topic: tests in this binary run in any order.
-    common::create_topic(&cluster, "pc-big", 1, 1).await;
-    let big = ProducerRecord::new("pc-big", vec![0u8; 2 * 1024 * 1024]);
+    let topic = common::topic("pc-big");
+    common::create_topic(&cluster, &topic, 1, 1).await;
+    let big = ProducerRecord::new(topic.as_str(), vec![0u8; 2 * 1024 * 1024]);
     let e = p.send(big).await.unwrap_err();
     assert!(matches!(e, ClientError::RecordTooLarge { .. }), "{e}");
     p.close().await;
@@ -139,7 +136,10 @@ async fn bad_input_gives_clear_errors() {
     };
     let p = Producer::new(cluster.clone(), cfg).await.unwrap();
     let e = p
-        .send_sync(ProducerRecord::new("pc-big", vec![1u8; 2 * 1024 * 1024]))
+        .send_sync(ProducerRecord::new(
+            topic.as_str(),
+            vec![1u8; 2 * 1024 * 1024],
+        ))
         .await
         .unwrap_err();
     assert!(
@@ -154,7 +154,7 @@ async fn bad_input_gives_clear_errors() {
         .unwrap_err();
     assert!(e.to_string().contains("unknown compression type"));
     let mut c = kquota_client::Consumer::new(cluster, Default::default());
-    let e = c.assign(vec![common::tp("pc-big", 7)]).await.unwrap_err();
+    let e = c.assign(vec![common::tp(&topic, 7)]).await.unwrap_err();
     assert!(e.to_string().contains("partition 7 does not exist"), "{e}");
 }
 
@@ -210,7 +210,7 @@ fn codec(name: &str) -> kafka_protocol::records::Compression {
 async fn lz4_and_zstd_batches_are_accepted_stored_and_read_back() {
     let cluster = common::connect(&bootstrap(), "pc-lz4-zstd").await;
     for comp in ["lz4", "zstd"] {
-        let topic = format!("pc-codec-{comp}");
+        let topic = common::topic(&format!("pc-codec-{comp}"));
         common::create_topic(&cluster, &topic, 1, 1).await;
         let cfg = ProducerConfig {
             compression: comp.parse().unwrap(),
@@ -267,7 +267,7 @@ async fn java_producer_lz4_and_zstd_batches_are_read_by_our_consumer() {
     use std::io::Write;
     let cluster = common::connect(&bootstrap(), "pc-java-in").await;
     for comp in ["lz4", "zstd"] {
-        let topic = format!("pc-java-{comp}");
+        let topic = common::topic(&format!("pc-java-{comp}"));
         common::create_topic(&cluster, &topic, 1, 1).await;
         let lines: Vec<String> = (0..200).map(|i| format!("java-{comp}-{i}")).collect();
         let mut child = kquota_testkit::shared()
@@ -323,7 +323,7 @@ async fn java_producer_lz4_and_zstd_batches_are_read_by_our_consumer() {
 async fn java_console_consumer_reads_our_lz4_and_zstd_records() {
     let cluster = common::connect(&bootstrap(), "pc-java-out").await;
     for comp in ["lz4", "zstd"] {
-        let topic = format!("pc-ours-{comp}");
+        let topic = common::topic(&format!("pc-ours-{comp}"));
         common::create_topic(&cluster, &topic, 1, 1).await;
         let cfg = ProducerConfig {
             compression: comp.parse().unwrap(),
@@ -385,7 +385,7 @@ async fn java_console_consumer_reads_our_lz4_and_zstd_records() {
 async fn non_idempotent_compressed_batches_hold_many_records() {
     let cluster = common::connect(&bootstrap(), "pc-acks1-codec").await;
     for comp in ["lz4", "zstd", "none"] {
-        let topic = format!("pc-acks1-{comp}");
+        let topic = common::topic(&format!("pc-acks1-{comp}"));
         common::create_topic(&cluster, &topic, 1, 1).await;
         let cfg = ProducerConfig {
             acks: Acks::Leader,

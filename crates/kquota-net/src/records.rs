@@ -266,6 +266,40 @@ pub fn decode_batches_limited(
     Ok((batches, false))
 }
 
+/// The offset after the last complete record batch in a partition's `records` bytes, read from
+/// the batch headers only (base offset + last offset delta + 1, as Java's `nextOffset()`),
+/// without checking or decoding the records; `from` when no batch is complete. A consumer
+/// uses it to send its next Fetch while it still decodes this one.
+///
+/// ```
+/// use bytes::Bytes;
+/// use kquota_net::records::next_offset_after;
+/// assert_eq!(next_offset_after(&Bytes::new(), 42), 42);
+/// ```
+pub fn next_offset_after(records: &[u8], from: i64) -> i64 {
+    /// Where a v2 batch's lastOffsetDelta starts: baseOffset (8), batchLength (4),
+    /// partitionLeaderEpoch (4), magic (1), crc (4), attributes (2).
+    const LAST_OFFSET_DELTA_AT: usize = 23;
+    let mut next = from;
+    let mut rest = records;
+    while rest.len() >= BATCH_LENGTH_PREFIX {
+        let len = i32::from_be_bytes([rest[8], rest[9], rest[10], rest[11]]);
+        if len < 0 || (len as usize) < MIN_V2_BATCH_LEN {
+            break;
+        }
+        let total = BATCH_LENGTH_PREFIX + len as usize;
+        if rest.len() < total {
+            break;
+        }
+        let base = i64::from_be_bytes(rest[0..8].try_into().unwrap_or([0; 8]));
+        let d = &rest[LAST_OFFSET_DELTA_AT..LAST_OFFSET_DELTA_AT + 4];
+        let last_delta = i32::from_be_bytes([d[0], d[1], d[2], d[3]]);
+        next = next.max(base.saturating_add(i64::from(last_delta)).saturating_add(1));
+        rest = &rest[total..];
+    }
+    next
+}
+
 fn too_big(limit: usize) -> std::io::Error {
     std::io::Error::other(format!("batch decompresses to more than {limit} bytes"))
 }
@@ -452,6 +486,24 @@ mod tests {
     /// The compressed records section of a single batch (after the 61-byte v2 header).
     fn section(batch: &[u8]) -> Bytes {
         Bytes::copy_from_slice(&batch[61..])
+    }
+
+    #[test]
+    fn next_offset_after_reads_the_batch_headers_and_skips_a_truncated_tail() {
+        let (bytes, first_len) = two_batches(Compression::None);
+        let (batches, _) = decode_batches(bytes.clone()).unwrap();
+        let last = batches.last().unwrap().records.last().unwrap().offset;
+        assert_eq!(next_offset_after(&bytes, 0), last + 1);
+        // A cut trailing batch counts for nothing; garbage stops the scan.
+        let first_last = batches[0].records.last().unwrap().offset;
+        assert_eq!(
+            next_offset_after(&bytes[..bytes.len() - 1], 0),
+            first_last + 1
+        );
+        assert_eq!(next_offset_after(&bytes[..first_len], 0), first_last + 1);
+        assert_eq!(next_offset_after(&[0xff; 40], 7), 7);
+        // Never moves backwards.
+        assert_eq!(next_offset_after(&bytes, i64::MAX), i64::MAX);
     }
 
     #[test]

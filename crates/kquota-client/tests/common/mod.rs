@@ -80,3 +80,16 @@ pub async fn read_all(
 pub fn tp(topic: &str, p: i32) -> TopicPartition {
     TopicPartition::new(topic, p)
 }
+
+/// `name` with a suffix unique to this test run, so a re-run against the same shared broker
+/// (KQUOTA_TESTKIT_SHARED) does not read the records an earlier run left in the topic.
+pub fn topic(name: &str) -> String {
+    static RUN: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let run = RUN.get_or_init(|| {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
+        format!("{}-{nanos}", std::process::id())
+    });
+    format!("{name}-{run}")
+}
